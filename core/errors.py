@@ -1,0 +1,69 @@
+"""The gateway's one error hierarchy, rendered as OpenAI error bodies at the edge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+__all__ = [
+    "BadGatewayError",
+    "GatewayError",
+    "GatewayTimeoutError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "ServerError",
+    "error_body",
+]
+
+
+def error_body(
+    message: str, type_: str, param: str | None = None, code: str | None = None
+) -> bytes:
+    return orjson.dumps(
+        {"error": {"message": message, "type": type_, "param": param, "code": code}}
+    )
+
+
+class GatewayError(Exception):
+    """An error the client sees: an HTTP status plus the OpenAI error object."""
+
+    status = 500
+    type_ = "server_error"
+
+    def __init__(self, message: str, *, param: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.code = code
+
+    def body(self) -> bytes:
+        return error_body(self.message, self.type_, self.param, self.code)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"message": self.message, "type": self.type_, "param": self.param, "code": self.code}
+
+
+class InvalidRequestError(GatewayError):
+    status = 400
+    type_ = "invalid_request_error"
+
+
+class NotFoundError(GatewayError):
+    status = 404
+    type_ = "invalid_request_error"
+
+
+class ServerError(GatewayError):
+    status = 500
+    type_ = "server_error"
+
+
+class BadGatewayError(GatewayError):
+    status = 502
+    type_ = "server_error"
+
+
+class GatewayTimeoutError(GatewayError):
+    status = 504
+    type_ = "server_error"

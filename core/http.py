@@ -1,0 +1,35 @@
+"""Gateway-neutral request and reply shapes shared by the engine and the adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs
+
+from core.errors import GatewayError
+
+__all__ = ["Reply", "Request", "error_reply"]
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    path: str  # without the query string
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-case names
+
+    @classmethod
+    def from_target(cls, method: str, target: str, headers: dict[str, str]) -> Request:
+        path, _, query = target.partition("?")
+        return cls(method, path, parse_qs(query, keep_blank_values=True), headers)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    body: bytes
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    content_type: str = "application/json"
+
+
+def error_reply(error: GatewayError) -> Reply:
+    return Reply(error.status, error.body())

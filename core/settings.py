@@ -1,0 +1,42 @@
+"""Gateway settings, read from OPENRESPONSES_* environment variables and `.env`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OPENRESPONSES_", env_file=".env", extra="ignore")
+
+    backend_url: str = Field(
+        "http://127.0.0.1:8000/v1", description="Base URL of the /v1/responses backend."
+    )
+    backend_api_key: str | None = Field(
+        None, description="Bearer key sent to the backend instead of the client's."
+    )
+    backend_timeout_seconds: float = Field(
+        600.0, gt=0, description="Longest the backend may stay silent before a 504."
+    )
+    port: int = Field(8080, description="Envoy's listener port.")
+    host: str = Field("127.0.0.1", description="Envoy's listener address.")
+    admin_port: int = Field(9901, description="Envoy's admin port (127.0.0.1 only).")
+    extproc_port: int = Field(9002, description="The ext_proc gRPC port (127.0.0.1 only).")
+    redis_url: str | None = Field(None, description="External Redis; unset runs an embedded one.")
+    data_dir: Path = Field(Path("./data"), description="Embedded Redis AOF and generated config.")
+    tenant_header: str | None = Field(
+        None, description="Trusted header carrying the tenant, set by the operator's auth layer."
+    )
+    log_level: str = Field("info", description="debug, info, warning or error.")
+
+    def backend_parts(self) -> tuple[str, str, int, str]:
+        """(scheme, host, port, path prefix without trailing slash) of the backend URL."""
+        url = urlsplit(self.backend_url)
+        scheme = url.scheme or "http"
+        port = url.port or (443 if scheme == "https" else 80)
+        return scheme, url.hostname or "127.0.0.1", port, url.path.rstrip("/")

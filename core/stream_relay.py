@@ -1,0 +1,121 @@
+"""Relaying the backend's SSE stream to the client, event by event.
+
+Events pass through untouched except the lifecycle ones, whose `response` object is
+presented as the gateway's. The terminal event is stored before it is released, so a
+client that sees `response.completed` can fetch the response at once. The stream always
+ends with a terminal event and `data: [DONE]`, even when the backend's does not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from core.create_flow import CreateResponseFlow
+from core.sse import SseFrame, SseSplitter, encode_event
+
+__all__ = ["StreamRelay"]
+
+_LIFECYCLE = frozenset(
+    (
+        "response.created",
+        "response.queued",
+        "response.in_progress",
+        "response.completed",
+        "response.failed",
+        "response.incomplete",
+    )
+)
+_TERMINAL = frozenset(("response.completed", "response.failed", "response.incomplete"))
+_DONE = b"data: [DONE]\n\n"
+
+
+class StreamRelay:
+    def __init__(self, flow: CreateResponseFlow) -> None:
+        self._flow = flow
+        self._splitter = SseSplitter()
+        self._items: dict[int, Any] = {}  # output_index -> item, from output_item.done
+        self._snapshot: dict[str, Any] | None = None  # latest response object seen
+        self._sequence = -1
+        self._finished = False
+
+    async def feed(self, chunk: bytes) -> bytes:
+        """Whole events ready for the client; a partial event waits for more bytes."""
+        frames = self._splitter.feed(chunk)
+        if not frames:
+            return b""
+        return b"".join([await self._relay(frame) for frame in frames])
+
+    async def finish(self) -> bytes:
+        """The end of the backend's stream: flush, and close the client's stream properly."""
+        out = [await self._relay(frame) for frame in self._splitter.flush()]
+        if not self._finished:
+            out.append(await self._fail("The backend stream ended before the response finished."))
+        out.append(_DONE)
+        return b"".join(out)
+
+    async def _relay(self, frame: SseFrame) -> bytes:
+        data = frame.data
+        if data is None or self._finished:
+            return b""
+        if data == b"[DONE]":
+            return b""  # we write our own, last
+        event = frame.event
+        if event is not None and event not in _LIFECYCLE and event != "response.output_item.done":
+            self._sequence += 1
+            return frame.raw + b"\n\n"
+        try:
+            payload = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return b""  # not an event a client could use
+        if not isinstance(payload, dict):
+            return b""
+        kind = str(payload.get("type") or event or "message")
+        sequence = payload.get("sequence_number")
+        self._sequence = sequence if isinstance(sequence, int) else self._sequence + 1
+        if kind == "response.output_item.done":
+            index = payload.get("output_index")
+            if isinstance(index, int):
+                self._items[index] = payload.get("item")
+        elif kind in _LIFECYCLE and isinstance(payload.get("response"), dict):
+            response = payload["response"]
+            self._flow.present(response)
+            self._snapshot = response
+            if kind in _TERMINAL:
+                if not response.get("output") and self._items:
+                    response["output"] = [self._items[i] for i in sorted(self._items)]
+                await self._flow.persist(response)
+                self._finished = True
+            return encode_event(kind, orjson.dumps(payload))
+        if event is None:
+            return encode_event(kind, data)
+        return frame.raw + b"\n\n"
+
+    async def _fail(self, message: str) -> bytes:
+        """An `error` event then `response.failed`, as the hosted API ends a broken stream."""
+        error = {"code": "server_error", "message": message}
+        self._sequence += 1
+        out = [
+            encode_event(
+                "error",
+                orjson.dumps(
+                    {"type": "error", **error, "param": None, "sequence_number": self._sequence}
+                ),
+            )
+        ]
+        response = dict(self._snapshot or {"created_at": 0, "model": None})
+        response["status"] = "failed"
+        response["error"] = error
+        response["output"] = [self._items[i] for i in sorted(self._items)]
+        self._flow.present(response)
+        await self._flow.persist(response)
+        self._finished = True
+        self._sequence += 1
+        failed = {
+            "type": "response.failed",
+            "response": response,
+            "sequence_number": self._sequence,
+        }
+        out.append(encode_event("response.failed", orjson.dumps(failed)))
+        return b"".join(out)

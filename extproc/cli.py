@@ -1,0 +1,115 @@
+"""`openresponses-gw`: run the gateway, the sidecar alone, or print Envoy's config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+
+import httpx
+
+from core.settings import Settings
+from extproc.envoy_config import envoy_binary, render
+from extproc.sidecar import Sidecar
+from storage.embedded_redis import EmbeddedRedis
+
+__all__ = ["main"]
+
+log = logging.getLogger("openresponses_gw")
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def _wait_envoy_ready(settings: Settings, envoy: subprocess.Popen[bytes]) -> None:
+    url = f"http://127.0.0.1:{settings.admin_port}/ready"
+    async with httpx.AsyncClient() as client, asyncio.timeout(30):
+        while True:
+            if envoy.poll() is not None:
+                raise RuntimeError(f"envoy exited with {envoy.returncode}")
+            try:
+                if (await client.get(url)).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.05)
+
+
+async def _serve(settings: Settings) -> None:
+    if not settings.redis_url:
+        raise SystemExit("serve needs OPENRESPONSES_REDIS_URL")
+    sidecar = Sidecar(settings, settings.redis_url)
+    await sidecar.start()
+    print(f"READY extproc 127.0.0.1:{settings.extproc_port}", flush=True)
+    try:
+        await _until_signalled()
+    finally:
+        await sidecar.stop()
+
+
+async def _run(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    embedded = None
+    redis_url = settings.redis_url
+    envoy: subprocess.Popen[bytes] | None = None
+    sidecar: Sidecar | None = None
+    try:
+        if not redis_url:
+            embedded = EmbeddedRedis(settings.data_dir)
+            await embedded.start()
+            redis_url = embedded.url
+        sidecar = Sidecar(settings, redis_url)
+        await sidecar.start()
+        config = settings.data_dir / "envoy.yaml"
+        config.write_text(render(settings))
+        envoy = subprocess.Popen(
+            [str(envoy_binary()), "--config-path", str(config), "--log-level", "warn"],
+            stdin=subprocess.DEVNULL,
+        )
+        await _wait_envoy_ready(settings, envoy)
+        print(
+            f"openresponses-gw ready: http://{settings.host}:{settings.port}/v1 "
+            f"-> {settings.backend_url} (state: {'embedded' if embedded else redis_url})",
+            flush=True,
+        )
+        await _until_signalled()
+    finally:
+        if envoy is not None and envoy.poll() is None:
+            envoy.terminate()
+            envoy.wait(timeout=30)
+        if sidecar is not None:
+            await sidecar.stop()
+        if embedded is not None:
+            embedded.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="openresponses-gw",
+        description="Stateful Open Responses gateway: Envoy plus an ext_proc sidecar. "
+        "Settings come from OPENRESPONSES_* environment variables (see README).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run Envoy, the sidecar and (if needed) embedded Redis")
+    commands.add_parser("serve", help="run only the ext_proc sidecar (needs a Redis URL)")
+    commands.add_parser("envoy-config", help="print the Envoy configuration for the settings")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    if args.command == "envoy-config":
+        sys.stdout.write(render(settings))
+    elif args.command == "serve":
+        asyncio.run(_serve(settings))
+    else:
+        asyncio.run(_run(settings))

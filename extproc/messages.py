@@ -1,0 +1,84 @@
+"""Building ext_proc responses from the engine's plain values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from core.http import Reply
+from extproc.protos import (
+    BodyMutation,
+    BodyResponse,
+    CommonResponse,
+    HeaderMutation,
+    HeadersResponse,
+    HeaderValue,
+    HeaderValueOption,
+    HttpStatus,
+    ImmediateResponse,
+    ProcessingMode,
+    ProcessingRequest,
+    ProcessingResponse,
+)
+
+__all__ = [
+    "body_reply",
+    "header_map",
+    "headers_reply",
+    "immediate",
+    "mutation",
+]
+
+_OVERWRITE = HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
+
+
+def header_map(message: ProcessingRequest) -> dict[str, str]:
+    """Headers of a request- or response-headers message (Envoy sends `raw_value`)."""
+    which = message.request_headers if message.HasField("request_headers") else None
+    source = which or message.response_headers
+    return {h.key: h.raw_value.decode("latin-1") or h.value for h in source.headers.headers}
+
+
+def mutation(
+    set_headers: Iterable[tuple[str, str]] = (), remove: Iterable[str] = ()
+) -> HeaderMutation:
+    return HeaderMutation(
+        set_headers=[
+            HeaderValueOption(
+                header=HeaderValue(key=k, raw_value=v.encode("latin-1")), append_action=_OVERWRITE
+            )
+            for k, v in set_headers
+        ],
+        remove_headers=list(remove),
+    )
+
+
+def headers_reply(
+    *,
+    response_phase: bool,
+    header_mutation: HeaderMutation | None = None,
+    mode: ProcessingMode | None = None,
+) -> ProcessingResponse:
+    headers = HeadersResponse(response=CommonResponse(header_mutation=header_mutation))
+    if response_phase:
+        return ProcessingResponse(response_headers=headers, mode_override=mode)
+    return ProcessingResponse(request_headers=headers, mode_override=mode)
+
+
+def body_reply(
+    body: bytes, *, response_phase: bool, header_mutation: HeaderMutation | None = None
+) -> ProcessingResponse:
+    common = CommonResponse(header_mutation=header_mutation, body_mutation=BodyMutation(body=body))
+    if response_phase:
+        return ProcessingResponse(response_body=BodyResponse(response=common))
+    return ProcessingResponse(request_body=BodyResponse(response=common))
+
+
+def immediate(reply: Reply) -> ProcessingResponse:
+    headers = [("content-type", reply.content_type), *reply.headers]
+    return ProcessingResponse(
+        immediate_response=ImmediateResponse(
+            status=HttpStatus(code=reply.status),
+            headers=mutation(headers),
+            body=reply.body,
+        )
+    )

@@ -1,0 +1,144 @@
+"""One HTTP request's ext_proc stream: Envoy's messages in, the engine's decisions out.
+
+The processor starts every request headers-only. For `POST /v1/responses` it opts into
+a buffered request body (to rewrite it) and the response headers; at the response
+headers it picks buffered for JSON and errors, or streamed for SSE, so events reach the
+client as they come. Everything that is a business rule is in `core`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from core.create_flow import (
+    CreateResponseFlow,
+    backend_error,
+    backend_timeout,
+    backend_unreachable,
+)
+from core.errors import BadGatewayError, GatewayError, InvalidRequestError, ServerError
+from core.gateway import Gateway
+from core.http import Reply, Request, error_reply
+from core.stream_relay import StreamRelay
+from extproc.messages import body_reply, header_map, headers_reply, immediate, mutation
+from extproc.protos import ProcessingMode, ProcessingRequest, ProcessingResponse
+
+__all__ = ["StreamSession"]
+
+log = logging.getLogger(__name__)
+
+_SEND = ProcessingMode.SEND
+_BUFFERED = ProcessingMode.BUFFERED
+_STREAMED = ProcessingMode.STREAMED
+# Opt-in for a create: buffer the request body, see the response headers.
+_CREATE_MODE = ProcessingMode(
+    request_header_mode=_SEND, response_header_mode=_SEND, request_body_mode=_BUFFERED
+)
+_JSON_MODE = ProcessingMode(
+    request_header_mode=_SEND, response_header_mode=_SEND, response_body_mode=_BUFFERED
+)
+_SSE_MODE = ProcessingMode(
+    request_header_mode=_SEND, response_header_mode=_SEND, response_body_mode=_STREAMED
+)
+
+
+class StreamSession:
+    def __init__(self, gateway: Gateway, backend_api_key: str | None) -> None:
+        self._gateway = gateway
+        self._backend_auth = f"Bearer {backend_api_key}" if backend_api_key else None
+        self._flow: CreateResponseFlow | None = None
+        self._relay: StreamRelay | None = None
+        self._error_status = 0  # the backend's error status, once seen
+        self._envoy_reply = False  # the error was Envoy's own, not the backend's
+        self._body = bytearray()
+
+    async def handle(self, message: ProcessingRequest) -> ProcessingResponse | None:
+        kind = message.WhichOneof("request")
+        try:
+            if kind == "request_headers":
+                return await self._request_headers(message)
+            if kind == "request_body":
+                return await self._request_body(message)
+            if kind == "response_headers":
+                return self._response_headers(message)
+            if kind == "response_body":
+                return await self._response_body(message)
+        except GatewayError as error:
+            return immediate(error_reply(error))
+        except Exception:
+            # A bug or a storage outage fails this request with a proper error body,
+            # never the server.
+            log.exception("processing %s failed", kind)
+            return immediate(error_reply(ServerError("The gateway failed to process the request.")))
+        return None
+
+    async def _request_headers(self, message: ProcessingRequest) -> ProcessingResponse:
+        headers = header_map(message)
+        request = Request.from_target(headers.get(":method", ""), headers.get(":path", ""), headers)
+        outcome = await self._gateway.handle(request)
+        if outcome is None:
+            return headers_reply(response_phase=False)
+        if isinstance(outcome, Reply):
+            return immediate(outcome)
+        if message.request_headers.end_of_stream:
+            raise InvalidRequestError("The request body is empty; the API expects a JSON payload.")
+        self._flow = outcome
+        set_headers = [("authorization", self._backend_auth)] if self._backend_auth else []
+        # The body is parsed on the way back, so it must not be compressed.
+        return headers_reply(
+            response_phase=False,
+            header_mutation=mutation(set_headers, remove=("accept-encoding",)),
+            mode=_CREATE_MODE,
+        )
+
+    async def _request_body(self, message: ProcessingRequest) -> ProcessingResponse:
+        assert self._flow is not None
+        body = await self._flow.prepare(message.request_body.body)
+        length = mutation([("content-length", str(len(body)))])
+        return body_reply(body, response_phase=False, header_mutation=length)
+
+    def _response_headers(self, message: ProcessingRequest) -> ProcessingResponse:
+        flow = self._flow
+        assert flow is not None
+        headers = header_map(message)
+        status = int(headers.get(":status", "0") or 0)
+        no_body = message.response_headers.end_of_stream
+        if status >= 400 or status < 200:
+            self._error_status = status
+            # Envoy's own replies (connect failure, timeout) carry no upstream timing.
+            self._envoy_reply = "x-envoy-upstream-service-time" not in headers
+            if no_body:
+                raise self._error(b"")
+            return headers_reply(response_phase=True, mode=_JSON_MODE)
+        if no_body:
+            raise BadGatewayError("The backend returned an empty response.")
+        if headers.get("content-type", "").startswith("text/event-stream"):
+            self._relay = StreamRelay(flow)
+            return headers_reply(
+                response_phase=True,
+                header_mutation=mutation(remove=("content-length",)),
+                mode=_SSE_MODE,
+            )
+        return headers_reply(response_phase=True, mode=_JSON_MODE)
+
+    async def _response_body(self, message: ProcessingRequest) -> ProcessingResponse:
+        body = message.response_body
+        relay = self._relay
+        if relay is not None:
+            out = await relay.feed(body.body)
+            if body.end_of_stream:
+                out += await relay.finish()
+            return body_reply(out, response_phase=True)
+        if self._error_status:
+            raise self._error(body.body)
+        assert self._flow is not None
+        result = await self._flow.finish_json(body.body)
+        length = mutation([("content-length", str(len(result)))])
+        return body_reply(result, response_phase=True, header_mutation=length)
+
+    def _error(self, body: bytes) -> GatewayError:
+        if self._envoy_reply and self._error_status in (502, 503):
+            return backend_unreachable(body.decode("utf-8", "replace").strip() or "no answer")
+        if self._envoy_reply and self._error_status in (504, 408):
+            return backend_timeout()
+        return backend_error(self._error_status, body)
