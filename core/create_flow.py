@@ -12,12 +12,12 @@ from typing import Any
 import orjson
 
 from core.create_request import CreateRequest, backend_body, parse_create_request
-from core.errors import BadGatewayError, GatewayError, GatewayTimeoutError, InvalidRequestError
+from core.errors import BadGatewayError, GatewayError, InvalidRequestError
 from core.ids import new_id
 from core.response_object import TERMINAL_STATUSES, present, split_for_storage
 from storage.protocols import ChainContext, ResponseStore
 
-__all__ = ["CreateResponseFlow", "backend_error", "backend_timeout", "backend_unreachable"]
+__all__ = ["CreateResponseFlow", "backend_error"]
 
 
 class CreateResponseFlow:
@@ -97,11 +97,3 @@ def backend_error(status: int, body: bytes) -> GatewayError:
     result = GatewayError(message, param=param, code=code)
     result.status, result.type_ = status, type_
     return result
-
-
-def backend_unreachable(detail: str) -> GatewayError:
-    return BadGatewayError(f"The backend could not be reached: {detail}")
-
-
-def backend_timeout() -> GatewayError:
-    return GatewayTimeoutError("The backend did not answer in time.")

@@ -10,12 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from core.create_flow import (
-    CreateResponseFlow,
-    backend_error,
-    backend_timeout,
-    backend_unreachable,
-)
+from core.create_flow import CreateResponseFlow, backend_error
 from core.errors import BadGatewayError, GatewayError, InvalidRequestError, ServerError
 from core.gateway import Gateway
 from core.http import Reply, Request, error_reply
@@ -49,7 +44,6 @@ class StreamSession:
         self._flow: CreateResponseFlow | None = None
         self._relay: StreamRelay | None = None
         self._error_status = 0  # the backend's error status, once seen
-        self._envoy_reply = False  # the error was Envoy's own, not the backend's
         self._body = bytearray()
 
     async def handle(self, message: ProcessingRequest) -> ProcessingResponse | None:
@@ -104,9 +98,11 @@ class StreamSession:
         status = int(headers.get(":status", "0") or 0)
         no_body = message.response_headers.end_of_stream
         if status >= 400 or status < 200:
+            if "x-envoy-upstream-service-time" not in headers:
+                # Envoy's own reply (backend unreachable, timeout): its local reply
+                # config already gives it the OpenAI shape and status.
+                return headers_reply(response_phase=True)
             self._error_status = status
-            # Envoy's own replies (connect failure, timeout) carry no upstream timing.
-            self._envoy_reply = "x-envoy-upstream-service-time" not in headers
             if no_body:
                 raise self._error(b"")
             return headers_reply(response_phase=True, mode=_JSON_MODE)
@@ -137,8 +133,4 @@ class StreamSession:
         return body_reply(result, response_phase=True, header_mutation=length)
 
     def _error(self, body: bytes) -> GatewayError:
-        if self._envoy_reply and self._error_status in (502, 503):
-            return backend_unreachable(body.decode("utf-8", "replace").strip() or "no answer")
-        if self._envoy_reply and self._error_status in (504, 408):
-            return backend_timeout()
         return backend_error(self._error_status, body)
