@@ -72,7 +72,8 @@ async def _run(settings: Settings) -> None:
         config = settings.data_dir / "envoy.yaml"
         config.write_text(render(settings))
         envoy = subprocess.Popen(
-            [str(envoy_binary()), "--config-path", str(config), "--log-level", "warn"],
+            # No hot restart: it would tie every Envoy on the host to one shared-memory id.
+            [str(envoy_binary()), "-c", str(config), "-l", "warn", "--disable-hot-restart"],
             stdin=subprocess.DEVNULL,
         )
         await _wait_envoy_ready(settings, envoy)
