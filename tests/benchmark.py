@@ -1,0 +1,200 @@
+"""`make bench`: what the gateway costs over Envoy alone, measured in the same run.
+
+Envoy alone -> fake backend is the baseline; Envoy + sidecar (+ Redis) -> the same fake
+backend is the gateway. Load comes from wrk; the table with ratios goes to
+docs/benchmarks.md. Numbers on a 2-core machine shared by load generator, Envoy,
+backend, sidecar and Redis are noisy: compare ratios, not absolutes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from harness import ROOT, EnvoyProcess, RedisServer, SidecarProcess, free_port
+
+from core.settings import Settings
+from extproc.envoy_config import render
+
+DURATION = int(os.environ.get("BENCH_SECONDS", "5"))
+KEY = "Bearer bench"
+
+
+def start_backend() -> tuple[subprocess.Popen[str], int]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "tests" / "fake_backend.py"),
+            "--port",
+            str(port),
+            "--no-record",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stdout.readline().startswith("READY")
+    return process, port
+
+
+def baseline_envoy(settings: dict[str, str]) -> EnvoyProcess:
+    """The same Envoy config with the ext_proc filter taken out."""
+    text = render(Settings(**settings))  # type: ignore[arg-type]
+    start = text.index("          - name: envoy.filters.http.ext_proc")
+    end = text.index("          - name: envoy.filters.http.router")
+    return EnvoyProcess(settings, text[:start] + text[end:])
+
+
+def wrk(url: str, body: dict[str, object], connections: int) -> dict[str, float]:
+    script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    script.write_text(
+        'wrk.method = "POST"\n'
+        f"wrk.body = {json.dumps(json.dumps(body))}\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["Authorization"] = "{KEY}"\n'
+    )
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{DURATION}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    script.unlink()
+    if "Non-2xx" in out:
+        raise RuntimeError(f"non-2xx answers during the benchmark:\n{out}")
+
+    def ms(label: str) -> float:
+        found = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        assert found, out
+        value, unit = float(found.group(1)), found.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    requests = re.search(r"(\d+) requests in", out)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    assert requests and rps, out
+    return {"rps": float(rps.group(1)), "p50": ms("50"), "p99": ms("99"),
+            "requests": float(requests.group(1))}  # fmt: skip
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def time_to_first_event(url: str, runs: int = 200) -> float:
+    """Median ms from sending a streaming request to reading its first SSE event."""
+    samples = []
+    body = {"model": "m", "input": "stream please", "stream": True}
+    with httpx.Client(headers={"Authorization": KEY}) as client:
+        for _ in range(runs):
+            started = time.perf_counter()
+            with client.stream("POST", url, json=body) as response:
+                lines = response.iter_lines()
+                for line in lines:
+                    if line.startswith("event:"):
+                        samples.append((time.perf_counter() - started) * 1000)
+                        break
+                for _ in lines:  # read to the end so the connection is reused
+                    pass
+    return statistics.median(samples)
+
+
+def build_chain(url: str, depth: int) -> str:
+    """A stored chain `depth` responses deep; returns the tip's id."""
+    previous = None
+    with httpx.Client(headers={"Authorization": KEY}, timeout=60) as client:
+        for turn in range(depth):
+            body: dict[str, object] = {"model": "m", "input": f"turn {turn}"}
+            if previous:
+                body["previous_response_id"] = previous
+            answer = client.post(url, json=body)
+            answer.raise_for_status()
+            previous = answer.json()["id"]
+    assert previous is not None
+    return previous
+
+
+def main() -> None:
+    backend, backend_port = start_backend()
+    redis = RedisServer().start()
+    common = {"backend_url": f"http://127.0.0.1:{backend_port}/v1", "redis_url": redis.url}
+    alone_settings = {**common, "port": str(free_port()), "admin_port": str(free_port()),
+                      "extproc_port": str(free_port())}  # fmt: skip
+    gw_settings = {**common, "port": str(free_port()), "admin_port": str(free_port()),
+                   "extproc_port": str(free_port())}  # fmt: skip
+    alone = baseline_envoy(alone_settings)
+    sidecar = SidecarProcess(gw_settings)
+    gateway = EnvoyProcess(gw_settings)
+    rows: list[tuple[str, str, str, str]] = []
+    try:
+        alone.start()
+        sidecar.start()
+        gateway.start()
+        assert sidecar.process is not None
+        alone_url = f"http://127.0.0.1:{alone_settings['port']}/v1/responses"
+        gw_url = f"http://127.0.0.1:{gw_settings['port']}/v1/responses"
+        body = {"model": "m", "input": "benchmark me"}
+        build_chain(gw_url, 3)  # warm up scripts and connections
+        for connections in (1, 32):
+            base = wrk(alone_url, body, connections)
+            before = cpu_seconds(sidecar.process.pid)
+            ours = wrk(gw_url, body, connections)
+            cpu_us = (cpu_seconds(sidecar.process.pid) - before) / ours["requests"] * 1e6
+            ratio = ours["rps"] / base["rps"]
+            rows.append((f"POST store=true, c={connections}: req/s",
+                         f"{base['rps']:.0f}", f"{ours['rps']:.0f}", f"{ratio:.2f}x"))  # fmt: skip
+            for q in ("p50", "p99"):
+                rows.append((f"POST store=true, c={connections}: {q} ms", f"{base[q]:.2f}",
+                             f"{ours[q]:.2f}", f"+{ours[q] - base[q]:.2f} ms"))  # fmt: skip
+            rows.append((f"sidecar CPU per request, c={connections}", "-", f"{cpu_us:.0f} us", "-"))
+        base_ttfe, ours_ttfe = time_to_first_event(alone_url), time_to_first_event(gw_url)
+        rows.append(("SSE time to first event, p50 ms", f"{base_ttfe:.2f}", f"{ours_ttfe:.2f}",
+                     f"+{ours_ttfe - base_ttfe:.2f} ms"))  # fmt: skip
+        depth_p50: dict[int, float] = {}
+        for depth in (1, 100, 1000):
+            tip = build_chain(gw_url, depth)
+            chained = {"model": "m", "input": "next", "previous_response_id": tip, "store": False}
+            depth_p50[depth] = wrk(gw_url, chained, 1)["p50"]
+            rows.append((f"chain depth {depth}, c=1: p50 ms", "-", f"{depth_p50[depth]:.2f}",
+                         f"{depth_p50[depth] / depth_p50[1]:.2f}x depth 1"))  # fmt: skip
+    finally:
+        gateway.stop()
+        sidecar.stop()
+        alone.stop()
+        redis.stop()
+        backend.terminate()
+        backend.wait()
+    write_report(rows)
+
+
+def write_report(rows: list[tuple[str, str, str, str]]) -> None:
+    lines = [
+        "# Benchmarks",
+        "",
+        "`make bench` (tests/benchmark.py): wrk against Envoy alone -> fake backend and against",
+        "Envoy + sidecar + Redis -> the same fake backend, same run, same machine "
+        f"({os.cpu_count()} cores shared by wrk, Envoy, backend, sidecar and Redis; "
+        f"{DURATION} s per point). Written {time.strftime('%Y-%m-%d')}.",
+        "",
+        "| measure | Envoy alone | Envoy + gateway | gateway vs alone |",
+        "|---|---|---|---|",
+        *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows],
+        "",
+    ]
+    out = ROOT / "docs" / "benchmarks.md"
+    out.parent.mkdir(exist_ok=True)
+    notes = out.read_text().split("<!-- notes -->", 1)[1] if out.exists() else "\n"
+    out.write_text("\n".join(lines) + "<!-- notes -->" + notes)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
