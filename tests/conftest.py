@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import openai
 import pytest
+import redis
 from fake_backend import BackendThread
 from harness import RedisServer, Stack
 
@@ -39,3 +41,19 @@ def stack(backend: BackendThread, redis_server: RedisServer) -> Iterator[Stack]:
 @pytest.fixture
 def client(stack: Stack) -> openai.OpenAI:
     return openai.OpenAI(base_url=stack.base_url, api_key="sk-test-tenant-a", max_retries=0)
+
+
+@pytest.fixture
+def http(stack: Stack) -> Iterator[httpx.Client]:
+    """Raw HTTP to the gateway, as the same tenant as `client`."""
+    headers = {"authorization": "Bearer sk-test-tenant-a"}
+    with httpx.Client(base_url=stack.base_url, headers=headers, timeout=30) as raw:
+        yield raw
+
+
+@pytest.fixture
+def redis_sync(redis_server: RedisServer) -> Iterator[redis.Redis]:
+    """A direct connection to the stack's Redis, to look at what was stored."""
+    connection = redis.Redis.from_url(redis_server.url)
+    yield connection
+    connection.close()
