@@ -45,7 +45,7 @@ class CreateResponseFlow:
                     code="previous_response_not_found",
                 )
         self.request, self._context = request, context
-        return backend_body(request, context.items if context else [])
+        return backend_body(request, context.items if context else b"")
 
     def present(self, response: dict[str, Any]) -> None:
         assert self.request is not None

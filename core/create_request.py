@@ -217,11 +217,12 @@ def parse_create_request(raw: bytes) -> CreateRequest:
     )
 
 
-def backend_body(request: CreateRequest, context: list[bytes]) -> bytes:
-    """The stateless request for the backend: stored context, then the new input."""
+def backend_body(request: CreateRequest, context: bytes) -> bytes:
+    """The stateless request for the backend: stored context (encoded items joined with
+    commas), then the new input."""
     fields = {k: v for k, v in request.body.items() if k not in _GATEWAY_FIELDS}
     # The gateway keeps the state; a backend that stored too would only leak memory.
     fields["store"] = False
     head = orjson.dumps(fields)
-    items = b",".join([*context, *request.input_items])
+    items = b",".join([context, *request.input_items] if context else request.input_items)
     return head[:-1] + b',"input":[' + items + b"]}"

@@ -22,7 +22,7 @@ async def get_response(store: ResponseStore, tenant: str, response_id: str) -> R
     if stored is None:
         raise _not_found(response_id)
     response = orjson.loads(stored.record)
-    response["output"] = [orjson.loads(item) for item in stored.output]
+    response["output"] = orjson.loads(stored.output)
     return Reply(200, orjson.dumps(response))
 
 
@@ -96,4 +96,4 @@ async def list_input_items(
     items = await store.input_items(tenant, response_id)
     if items is None:
         raise _not_found(response_id)
-    return Reply(200, page([orjson.loads(item) for item in items], limit, order, after))
+    return Reply(200, page(orjson.loads(items), limit, order, after))

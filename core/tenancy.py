@@ -17,7 +17,8 @@ DEFAULT_TENANT = "default"
 
 def tenant_for(headers: Mapping[str, str], trusted_header: str | None) -> str:
     if trusted_header:
-        value = headers.get(trusted_header, "").strip()
+        # Header names arrive lower-cased; the setting may be written in any case.
+        value = headers.get(trusted_header.lower(), "").strip()
         if value:
             return "h:" + value
     auth = headers.get("authorization", "")

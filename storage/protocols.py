@@ -1,4 +1,9 @@
-"""What the engine needs from storage. Implementations live beside this module."""
+"""What the engine needs from storage. Implementations live beside this module.
+
+Items travel as encoded JSON: a context is the items joined with commas (ready to splice
+into a request's `input` array) and listings are JSON arrays, so the hot path never
+decodes and re-encodes history.
+"""
 
 from __future__ import annotations
 
@@ -12,18 +17,18 @@ __all__ = ["ChainContext", "ResponseStore", "StoredResponse"]
 class ChainContext:
     """Everything a response continued with `previous_response_id` sees, oldest first.
 
-    `items` are encoded JSON items exactly as stored. `anchor` is an opaque position
-    the store uses to link the new response after the previous one.
+    `items` are the encoded items joined with commas (empty when there are none).
+    `anchor` is an opaque position the store uses to link the next response after it.
     """
 
-    items: list[bytes]
-    anchor: tuple[str, int]
+    items: bytes
+    anchor: tuple[str, int, str]
 
 
 @dataclass(frozen=True, slots=True)
 class StoredResponse:
     record: bytes  # the response object, encoded, without its `output`
-    output: list[bytes]  # encoded output items, in order
+    output: bytes  # the output items as an encoded JSON array
 
 
 class ResponseStore(Protocol):
@@ -45,7 +50,7 @@ class ResponseStore(Protocol):
 
     async def get(self, tenant: str, response_id: str) -> StoredResponse | None: ...
 
-    async def input_items(self, tenant: str, response_id: str) -> list[bytes] | None:
-        """The items given as input to this response (not its ancestors')."""
+    async def input_items(self, tenant: str, response_id: str) -> bytes | None:
+        """The items given as input to this response (not its ancestors'): a JSON array."""
 
     async def delete(self, tenant: str, response_id: str) -> bool: ...

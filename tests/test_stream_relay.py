@@ -269,12 +269,15 @@ async def test_response_is_stored_only_once_the_completed_event_is_produced(
     assert record["status"] == "completed"
     assert record["store"] is True
     assert record["metadata"] == _METADATA
-    assert [orjson.loads(item) for item in stored.output] == events[-1]["response"]["output"]
-    assert await store.input_items(tenant, flow.response_id) == flow.request.input_items
+    assert orjson.loads(stored.output) == events[-1]["response"]["output"]
+    assert stored.output == b"[" + orjson.dumps(events[-1]["response"]["output"][0]) + b"]"
+    assert await store.input_items(tenant, flow.response_id) == (
+        b"[" + b",".join(flow.request.input_items) + b"]"
+    )
     # What the client saw in response.completed is what was stored.
     completed = next(f for f in _frames(produced) if f.event == "response.completed")
     seen = _payload(completed)["response"]
-    assert seen == {**record, "output": [orjson.loads(item) for item in stored.output]}
+    assert seen == {**record, "output": orjson.loads(stored.output)}
 
 
 async def test_backend_stream_without_event_lines_gets_event_lines(
@@ -329,7 +332,7 @@ async def test_stream_cut_before_terminal_event_fails_the_response(
     record = orjson.loads(stored.record)
     assert record["status"] == "failed"
     assert record["error"] == response["error"]
-    assert [orjson.loads(i) for i in stored.output] == [item]
+    assert orjson.loads(stored.output) == [item]
 
 
 async def test_empty_backend_stream_fails_the_response(
@@ -344,7 +347,7 @@ async def test_empty_backend_stream_fails_the_response(
     stored = await store.get(tenant, flow.response_id)
     assert stored is not None
     assert orjson.loads(stored.record)["status"] == "failed"
-    assert stored.output == []
+    assert stored.output == b"[]"
 
 
 async def test_backend_failed_event_is_relayed_and_stored(
@@ -363,7 +366,7 @@ async def test_backend_failed_event_is_relayed_and_stored(
     assert record["status"] == "failed"
     assert record["error"]["message"] == "model crashed"
     # The failed response's empty output was filled from output_item.done.
-    assert [orjson.loads(i) for i in stored.output] == [events[-2]["item"]]
+    assert orjson.loads(stored.output) == [events[-2]["item"]]
 
 
 @pytest.mark.parametrize("terminal", ["response.completed", None], ids=["completed", "cut"])
@@ -395,7 +398,7 @@ async def test_completed_with_empty_output_is_filled_from_output_items(
     assert _payload(completed)["response"]["output"] == [first, second]
     stored = await store.get(tenant, flow.response_id)
     assert stored is not None
-    assert [orjson.loads(item) for item in stored.output] == [first, second]
+    assert orjson.loads(stored.output) == [first, second]
 
 
 async def test_events_after_the_terminal_event_are_dropped(
@@ -447,7 +450,8 @@ async def test_streamed_responses_chain(store: RedisResponseStore, tenant: str) 
     assert _payload(created)["response"]["previous_response_id"] == first.response_id
     context = await store.load_context(tenant, second.response_id)
     assert context is not None
-    assert [orjson.loads(item) for item in context.items] == [
+    assert isinstance(context.items, bytes)
+    assert orjson.loads(b"[" + context.items + b"]") == [
         *expected_input,
         _message("msg_backend_1", "bis"),
     ]
