@@ -55,6 +55,11 @@ class StreamRelay:
         out.append(_DONE)
         return b"".join(out)
 
+    async def abandon(self) -> None:
+        """The stream broke off (backend or client gone): record the response as failed."""
+        if not self._finished and self._snapshot is not None:
+            await self._fail("The backend stream ended before the response finished.")
+
     async def _relay(self, frame: SseFrame) -> bytes:
         data = frame.data
         if data is None or self._finished:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -28,12 +29,17 @@ class ExternalProcessor(ExternalProcessorServicer):  # type: ignore[misc]
         self, request_iterator: AsyncIterator[ProcessingRequest], context: Any
     ) -> AsyncIterator[ProcessingResponse]:
         session = StreamSession(self._gateway, self._backend_api_key)
-        async for message in request_iterator:
-            reply = await session.handle(message)
-            if reply is not None:
-                yield reply
-                if reply.HasField("immediate_response"):
-                    return
+        try:
+            async for message in request_iterator:
+                reply = await session.handle(message)
+                if reply is not None:
+                    yield reply
+                    if reply.HasField("immediate_response"):
+                        return
+        finally:
+            # Shielded: when Envoy resets the stream this task is being cancelled, and
+            # the record of a broken response must still be written.
+            await asyncio.shield(session.close())
 
 
 async def start_server(

@@ -66,6 +66,14 @@ class StreamSession:
             return immediate(error_reply(ServerError("The gateway failed to process the request.")))
         return None
 
+    async def close(self) -> None:
+        """Envoy ended the stream; a relay cut off mid-stream is recorded as failed."""
+        if self._relay is not None:
+            try:
+                await self._relay.abandon()
+            except Exception:
+                log.exception("recording a broken stream failed")
+
     async def _request_headers(self, message: ProcessingRequest) -> ProcessingResponse:
         headers = header_map(message)
         request = Request.from_target(headers.get(":method", ""), headers.get(":path", ""), headers)

@@ -39,8 +39,9 @@ def stack(backend: BackendThread, redis_server: RedisServer) -> Iterator[Stack]:
 
 
 @pytest.fixture
-def client(stack: Stack) -> openai.OpenAI:
-    return openai.OpenAI(base_url=stack.base_url, api_key="sk-test-tenant-a", max_retries=0)
+def client(stack: Stack) -> Iterator[openai.OpenAI]:
+    with openai.OpenAI(base_url=stack.base_url, api_key="sk-test-tenant-a", max_retries=0) as sdk:
+        yield sdk
 
 
 @pytest.fixture

@@ -98,7 +98,9 @@ def test_create_with_item_list_input(client: openai.OpenAI, backend: BackendThre
 
 def test_stream_with_sdk(client: openai.OpenAI) -> None:
     m = marker()
-    with client.responses.create(model="m", input=f"stream {m}", stream=True) as stream:
+    with client.responses.create(
+        model="m", input=f"stream {m}", metadata={"tag": m}, stream=True
+    ) as stream:
         events = list(stream)
     assert collapse([e.type for e in events]) == STREAM_TYPES
     numbers = [e.sequence_number for e in events]
@@ -106,6 +108,7 @@ def test_stream_with_sdk(client: openai.OpenAI) -> None:
     created, completed = events[0], events[-1]
     assert created.type == "response.created" and completed.type == "response.completed"
     assert created.response.id.startswith("resp_")
+    assert created.response.metadata == completed.response.metadata == {"tag": m}
     assert completed.response.id == created.response.id
     deltas = "".join(e.delta for e in events if e.type == "response.output_text.delta")
     assert deltas == completed.response.output_text == f"reply to: stream {m}"
@@ -113,13 +116,16 @@ def test_stream_with_sdk(client: openai.OpenAI) -> None:
     assert stored.model_dump() == completed.response.model_dump()
 
 
-def test_stream_raw_sse_framing(http: httpx.Client) -> None:
+@pytest.mark.parametrize("backend_done", [False, True])
+def test_stream_raw_sse_framing(http: httpx.Client, backend_done: bool) -> None:
     body = {"model": "m", "input": f"raw {marker()}", "stream": True}
-    with http.stream("POST", "/responses", json=body) as resp:
+    # x-fake-done: the backend ends with its own `data: [DONE]`, which must not repeat.
+    headers = {"x-fake-done": "1"} if backend_done else {}
+    with http.stream("POST", "/responses", json=body, headers=headers) as resp:
         assert resp.status_code == 200
         assert resp.headers["content-type"].startswith("text/event-stream")
         raw = resp.read().decode()
-    assert raw.endswith("data: [DONE]\n\n")
+    assert raw.endswith("data: [DONE]\n\n") and raw.count("[DONE]") == 1
     frames = [f for f in raw.split("\n\n") if f]
     assert frames[-1] == "data: [DONE]"
     types = []
