@@ -1,4 +1,4 @@
-"""Responses in Redis, laid out so any chain depth costs one round trip.
+"""Responses in Redis, laid out so any chain depth costs O(1) round trips.
 
 Layout, under one hash tag per tenant (`or:{tenant}:`) so a cluster keeps a tenant's
 keys, and therefore every script's keys, on one slot:
@@ -6,18 +6,22 @@ keys, and therefore every script's keys, on one slot:
 - `t:<thread>`: a string of encoded items, each followed by a comma. A chain of
   responses appends to one thread, so every item is stored once, storage grows
   linearly with items, and a context is read back as one string ready to splice.
-- `tp:<thread>`: where a thread branched off (`parent`, `end`), how many threads branch
-  off it (`forks`), and how often it was cut back (`gen`). Continuing a response that
-  is not at the tip of its thread starts a new thread pointing at that position.
+- `tp:<thread>`: where a thread branched off (`parent`, `end`) and how many threads
+  branch off it (`forks`). Continuing a response that is not at the tip of its thread
+  starts a new thread pointing at that position.
 - `r:<response>`: the response object without output (`obj`), its thread (`th`),
   whether that thread starts a chain (`root`), and byte offsets in the thread: where
   its part begins (`b`), where its input starts (`s`), where its output starts (`m`)
   and ends (`e`).
 
-Rebuilding the context of a response at any depth is one script call that walks the
-threads inside Redis. For a long unbranched context the script only answers where the
-context is, and a plain GETRANGE reads it: Redis copies a script's strings in and out
-of Lua, which costs more than the second round trip.
+Deleting the newest response of a thread cuts its bytes off; deleting never cuts into
+the range of a response that still exists. So a context read while its response exists
+is intact, and a save may append after a context only if that response still exists.
+
+Rebuilding a context is one script call that walks the threads inside Redis. For a long
+unbranched context the script only says where it is and a plain GETRANGE reads it:
+Redis copies a script's strings in and out of Lua, which costs more than a second
+round trip.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from storage.protocols import ChainContext, StoredResponse
+from storage.recent_contexts import RecentContexts
 
 __all__ = ["RedisResponseStore"]
 
@@ -36,8 +41,7 @@ _LOAD_CONTEXT = """
 local p = ARGV[1]
 local rec = redis.call('HMGET', KEYS[1], 'th', 'e', 'root')
 if not rec[1] then return false end
-local gen = redis.call('HGET', p .. 'tp:' .. rec[1], 'gen') or '0'
-if rec[3] == '1' and tonumber(rec[2]) > tonumber(ARGV[2]) then return {rec[1], rec[2], gen} end
+if rec[3] == '1' and tonumber(rec[2]) > tonumber(ARGV[2]) then return {rec[1], rec[2]} end
 local segments = {}
 local thread, stop = rec[1], tonumber(rec[2])
 while thread do
@@ -47,34 +51,34 @@ while thread do
   local up = redis.call('HMGET', p .. 'tp:' .. thread, 'parent', 'end')
   if up[1] then thread, stop = up[1], tonumber(up[2]) else thread = nil end
 end
-return {rec[1], rec[2], gen, table.concat(segments)}
+return {rec[1], rec[2], table.concat(segments)}
 """
 
-# ARGV: prefix, response id, record, parent thread ('' for none), parent end, parent
-# thread generation, copied context, input items, output items (each item + ',').
+# ARGV: prefix, response id, record, parent response id ('' for none), parent thread,
+# parent end, copied context, input items, output items (each item followed by ',').
 _SAVE = """
 local p, rid = ARGV[1], ARGV[2]
-local pthread, pend = ARGV[4], tonumber(ARGV[5])
+local pthread, pend = ARGV[5], tonumber(ARGV[6])
 local thread, start = rid, 0
-if pthread ~= '' then
-  local meta = p .. 'tp:' .. pthread
-  local len = redis.call('STRLEN', p .. 't:' .. pthread)
-  -- Cut back since the context was read: its items may no longer be the ones seen.
-  if len < pend or (redis.call('HGET', meta, 'gen') or '0') ~= ARGV[6] then return 0 end
-  if len == pend then
+if ARGV[4] ~= '' then
+  -- The previous response must still be where its context was read from.
+  local prev = redis.call('HMGET', p .. 'r:' .. ARGV[4], 'th', 'e')
+  if prev[1] ~= pthread or tonumber(prev[2]) ~= pend then return false end
+  if redis.call('STRLEN', p .. 't:' .. pthread) == pend then
     thread, start = pthread, pend
   else
     redis.call('HSET', p .. 'tp:' .. rid, 'parent', pthread, 'end', pend)
-    redis.call('HINCRBY', meta, 'forks', 1)
+    redis.call('HINCRBY', p .. 'tp:' .. pthread, 'forks', 1)
   end
 end
 redis.call('APPEND', p .. 't:' .. thread, ARGV[7] .. ARGV[8] .. ARGV[9])
 local s = start + #ARGV[7]
 local m = s + #ARGV[8]
+local e = m + #ARGV[9]
 local root = 1 - redis.call('HEXISTS', p .. 'tp:' .. thread, 'parent')
 redis.call('HSET', KEYS[1], 'obj', ARGV[3], 'th', thread, 'root', root, 'b', start, 's', s,
-  'm', m, 'e', m + #ARGV[9])
-return 1
+  'm', m, 'e', e)
+return {thread, e}
 """
 
 # ARGV: prefix, which ('output' or 'input')
@@ -87,8 +91,8 @@ if last < first then return {rec[1], ''} end
 return {rec[1], redis.call('GETRANGE', ARGV[1] .. 't:' .. rec[2], first, last)}
 """
 
-# Deleting the newest response of a thread cuts its items (and any context copy) off
-# the thread; older ones stay while a later response may still replay them.
+# The newest response of a thread takes its bytes (and any context copy) with it; older
+# ones stay while a later response may still replay them.
 _DELETE = """
 local p = ARGV[1]
 local rec = redis.call('HMGET', KEYS[1], 'th', 'b', 'e')
@@ -104,12 +108,10 @@ if forks == 0 and redis.call('STRLEN', key) == e then
     if up then redis.call('HINCRBY', p .. 'tp:' .. up, 'forks', -1) end
   else
     redis.call('SET', key, redis.call('GETRANGE', key, 0, b - 1))
-    redis.call('HINCRBY', meta, 'gen', 1)
   end
 end
 return 1
 """
-
 
 _SCRIPT_READ_LIMIT = 32_768
 
@@ -130,6 +132,7 @@ class RedisResponseStore:
         self._slice = redis.register_script(_SLICE)
         self._delete = redis.register_script(_DELETE)
         self._prefixes: dict[str, str] = {}
+        self._recent = RecentContexts()
 
     def _prefix(self, tenant: str) -> str:
         prefix = self._prefixes.get(tenant)
@@ -143,22 +146,24 @@ class RedisResponseStore:
     async def load_context(self, tenant: str, response_id: str) -> ChainContext | None:
         p = self._prefix(tenant)
         key = f"{p}r:{response_id}"
+        recent = self._recent.get(key)
+        if recent is not None:
+            if await self._redis.exists(key):
+                return recent
+            self._recent.discard(key)
+            return None
         found: Any = await self._load_context(keys=[key], args=[p, _SCRIPT_READ_LIMIT])
         if not found:
             return None
-        thread, end, gen = found[0].decode(), int(found[1]), found[2].decode()
-        if len(found) == 4:
-            return ChainContext(items=found[3][:-1], anchor=(thread, end, gen))
+        anchor = (found[0].decode(), int(found[1]), response_id)
+        if len(found) == 3:
+            return ChainContext(items=found[2][:-1], anchor=anchor)
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.getrange(f"{p}t:{thread}", 0, end - 1)
+            pipe.getrange(f"{p}t:{anchor[0]}", 0, anchor[1] - 1)
             pipe.exists(key)
             items, exists = await pipe.execute()
-        # Deleting a response never cuts into the range of one that still exists, so if
-        # it exists after the read, what was read is intact. The anchor keeps the
-        # generation the script saw: a cut since then sends the save down the copy path.
-        if not exists:
-            return None
-        return ChainContext(items=items[:-1], anchor=(thread, end, gen))
+        # Still there after the read, so what was read is intact (see the module doc).
+        return ChainContext(items=items[:-1], anchor=anchor) if exists else None
 
     async def save(
         self,
@@ -172,14 +177,18 @@ class RedisResponseStore:
         p = self._prefix(tenant)
         keys = [f"{p}r:{response_id}"]
         own = [_joined(input_items), _joined(output_items)]
-        thread, end, gen = parent.anchor if parent else ("", 0, "0")
-        if await self._save(keys=keys, args=[p, response_id, record, thread, end, gen, b"", *own]):
-            return
-        # The thread was cut back (a response deleted) after the context was read: keep
-        # this response replayable by giving it its own copy of the context it saw.
-        assert parent is not None
-        copy = parent.items + b"," if parent.items else b""
-        await self._save(keys=keys, args=[p, response_id, record, "", 0, "0", copy, *own])
+        thread, end, previous = parent.anchor if parent else ("", 0, "")
+        args: list[Any] = [p, response_id, record, previous, thread, end]
+        saved: Any = await self._save(keys=keys, args=[*args, b"", *own])
+        context = parent.items + b"," if parent and parent.items else b""
+        if not saved:
+            # The previous response was deleted while this one ran: keep this response
+            # replayable with its own copy of the context it saw.
+            args = [p, response_id, record, "", "", 0]
+            saved = await self._save(keys=keys, args=[*args, context, *own])
+        items = (context + own[0] + own[1])[:-1]
+        anchor = (saved[0].decode(), int(saved[1]), response_id)
+        self._recent.put(keys[0], ChainContext(items=items, anchor=anchor))
 
     async def _read(self, tenant: str, response_id: str, which: str) -> tuple[bytes, bytes] | None:
         p = self._prefix(tenant)
@@ -196,4 +205,6 @@ class RedisResponseStore:
 
     async def delete(self, tenant: str, response_id: str) -> bool:
         p = self._prefix(tenant)
-        return bool(await self._delete(keys=[f"{p}r:{response_id}"], args=[p]))
+        key = f"{p}r:{response_id}"
+        self._recent.discard(key)
+        return bool(await self._delete(keys=[key], args=[p]))

@@ -67,7 +67,11 @@ class RedisServer:
             except OSError:
                 return False
 
-        wait_until(pong, 20, "redis")
+        try:
+            wait_until(pong, 20, "redis")
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
@@ -143,7 +147,11 @@ class EnvoyProcess:
             except httpx.TransportError:
                 return False
 
-        wait_until(ready, 30, "envoy")
+        try:
+            wait_until(ready, 30, "envoy")
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
@@ -175,8 +183,12 @@ class Stack:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def start(self) -> Stack:
-        self.sidecar.start()
-        self.envoy.start()
+        try:
+            self.sidecar.start()
+            self.envoy.start()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def restart_sidecar(self) -> None:

@@ -244,6 +244,8 @@ async def test_load_context_costs_the_same_round_trips_at_any_depth(
     store: RedisResponseStore, tenant: str, sync_redis: sync_redis_module.Redis
 ) -> None:
     turns = await _chain(store, tenant, 2000)
+    # Another replica's view: nothing of this chain in its memory.
+    store = RedisResponseStore(store._redis)
     # Warm up: the first call of a script may need a SCRIPT LOAD before its EVALSHA.
     await store.load_context(tenant, turns[0].id)
 
@@ -257,12 +259,12 @@ async def test_load_context_costs_the_same_round_trips_at_any_depth(
     # A short context comes back from the script itself: one command from the client.
     shallow_calls, _ = await cost(turns[0])
     assert shallow_calls["evalsha"] == 1
-    assert set(shallow_calls) == {"evalsha", "hmget", "hget", "getrange"}  # inside the script
+    assert set(shallow_calls) == {"evalsha", "hmget", "getrange"}  # inside the script
     # A long one is located by the script and read with one pipelined GETRANGE (plus
     # an EXISTS check): two round trips whatever the depth.
     deep_calls, deep_total = await cost(turns[199])
     deeper_calls, deeper_total = await cost(turns[-1])
-    assert deep_calls == {"evalsha": 1, "hmget": 1, "hget": 1, "getrange": 1, "exists": 1}
+    assert deep_calls == {"evalsha": 1, "hmget": 1, "getrange": 1, "exists": 1}
     assert deeper_calls == deep_calls
     assert deeper_total == deep_total
 
@@ -332,12 +334,44 @@ async def test_load_context_of_a_forked_chain_is_one_evalsha(
         turns = await _chain(store, tenant, 2, after=previous)
         previous = turns[0]
     assert previous is not None
+    store = RedisResponseStore(store._redis)  # another replica: nothing cached
     await store.load_context(tenant, previous.id)
     before = _command_calls(sync_redis)
     assert await store.load_context(tenant, previous.id) is not None
     after = _command_calls(sync_redis)
     assert after["evalsha"] - before["evalsha"] == 1
     assert after.get("eval", 0) == before.get("eval", 0)
+
+
+async def test_a_just_stored_context_is_served_from_memory_after_an_exists_check(
+    store: RedisResponseStore, tenant: str, sync_redis: sync_redis_module.Redis
+) -> None:
+    a, b = await _chain(store, tenant, 2, n_input=2, n_output=2)
+    before = _command_calls(sync_redis)
+    context = await store.load_context(tenant, b.id)
+    after = _command_calls(sync_redis)
+    assert context is not None and context.items == b",".join(_flatten([a, b]))
+    assert {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)} == {
+        "exists": 1
+    }
+    # Deleted through another replica: this one must not serve its memory.
+    other = RedisResponseStore(store._redis)
+    assert await other.delete(tenant, b.id)
+    assert await store.load_context(tenant, b.id) is None
+
+
+async def test_memory_and_redis_give_the_same_context(
+    store: RedisResponseStore, tenant: str
+) -> None:
+    a, b = await _chain(store, tenant, 2, n_input=1, n_output=2)
+    fork = Turn(n_input=1, n_output=1)
+    await _continue(store, tenant, a, fork)
+    cold = RedisResponseStore(store._redis)
+    for turn in (a, b, fork):
+        warm_context = await store.load_context(tenant, turn.id)
+        cold_context = await cold.load_context(tenant, turn.id)
+        assert warm_context is not None and cold_context is not None
+        assert warm_context == cold_context
 
 
 # Deletion
