@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from core.create_request import CreateRequest, backend_body, parse_create_request
-from core.errors import BadGatewayError, GatewayError, InvalidRequestError
+from core.errors import BadGatewayError, InvalidRequestError, UpstreamError
 from core.ids import new_id
 from core.response_object import TERMINAL_STATUSES, present, split_for_storage
 from storage.protocols import ChainContext, ResponseStore
@@ -75,7 +75,7 @@ class CreateResponseFlow:
         return orjson.dumps(response)
 
 
-def backend_error(status: int, body: bytes) -> GatewayError:
+def backend_error(status: int, body: bytes) -> UpstreamError:
     """A backend 4xx/5xx in the OpenAI error shape, keeping the backend's own words."""
     error: Any = None
     try:
@@ -94,6 +94,4 @@ def backend_error(status: int, body: bytes) -> GatewayError:
         # Keep OpenAI-style types; other servers' exception names mean nothing to clients.
         if isinstance(error.get("type"), str) and error["type"].endswith("_error"):
             type_ = error["type"]
-    result = GatewayError(message, param=param, code=code)
-    result.status, result.type_ = status, type_
-    return result
+    return UpstreamError(status, message, type_=type_, param=param, code=code)

@@ -9,10 +9,10 @@ import orjson
 __all__ = [
     "BadGatewayError",
     "GatewayError",
-    "GatewayTimeoutError",
     "InvalidRequestError",
     "NotFoundError",
     "ServerError",
+    "UpstreamError",
     "error_body",
 ]
 
@@ -64,6 +64,18 @@ class BadGatewayError(GatewayError):
     type_ = "server_error"
 
 
-class GatewayTimeoutError(GatewayError):
-    status = 504
-    type_ = "server_error"
+class UpstreamError(GatewayError):
+    """The backend's own error, relayed with its status."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type_: str,
+        param: str | None = None,
+        code: str | None = None,
+    ):
+        super().__init__(message, param=param, code=code)
+        self.status = status
+        self.type_ = type_

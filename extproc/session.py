@@ -112,7 +112,7 @@ class StreamSession:
                 return headers_reply(response_phase=True)
             self._error_status = status
             if no_body:
-                raise self._error(b"")
+                raise backend_error(status, b"")
             return headers_reply(response_phase=True, mode=_JSON_MODE)
         if no_body:
             raise BadGatewayError("The backend returned an empty response.")
@@ -134,11 +134,8 @@ class StreamSession:
                 out += await relay.finish()
             return body_reply(out, response_phase=True)
         if self._error_status:
-            raise self._error(body.body)
+            raise backend_error(self._error_status, body.body)
         assert self._flow is not None
         result = await self._flow.finish_json(body.body)
         length = mutation([("content-length", str(len(result)))])
         return body_reply(result, response_phase=True, header_mutation=length)
-
-    def _error(self, body: bytes) -> GatewayError:
-        return backend_error(self._error_status, body)
