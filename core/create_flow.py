@@ -11,18 +11,19 @@ from typing import Any
 
 import orjson
 
+from core.conversations_api import conversation_not_found
 from core.create_request import CreateRequest, backend_body, parse_create_request
 from core.errors import BadGatewayError, InvalidRequestError, UpstreamError
 from core.ids import new_id
 from core.response_object import TERMINAL_STATUSES, present, split_for_storage
-from storage.protocols import ChainContext, ResponseStore
+from storage.protocols import ChainContext, Stores
 
 __all__ = ["CreateResponseFlow", "backend_error"]
 
 
 class CreateResponseFlow:
-    def __init__(self, store: ResponseStore, tenant: str) -> None:
-        self._store = store
+    def __init__(self, stores: Stores, tenant: str) -> None:
+        self._stores = stores
         self._tenant = tenant
         self.response_id = new_id("resp")
         self.request: CreateRequest | None = None
@@ -35,32 +36,47 @@ class CreateResponseFlow:
     async def prepare(self, raw: bytes) -> bytes:
         """Validate the client's body; return the stateless body for the backend."""
         request = parse_create_request(raw)
-        context = None
+        self.request = request
+        if request.conversation_id is not None:
+            items = await self._stores.conversations.context(self._tenant, request.conversation_id)
+            if items is None:
+                raise conversation_not_found(request.conversation_id, param="conversation")
+            return backend_body(request, items)
         if request.previous_response_id is not None:
-            context = await self._store.load_context(self._tenant, request.previous_response_id)
-            if context is None:
+            self._context = await self._stores.responses.load_context(
+                self._tenant, request.previous_response_id
+            )
+            if self._context is None:
                 raise InvalidRequestError(
                     f"Previous response with id '{request.previous_response_id}' not found.",
                     param="previous_response_id",
                     code="previous_response_not_found",
                 )
-        self.request, self._context = request, context
-        return backend_body(request, context.items if context else b"")
+            return backend_body(request, self._context.items)
+        return backend_body(request, b"")
 
     def present(self, response: dict[str, Any]) -> None:
         assert self.request is not None
         present(response, self.request, self.response_id)
 
     async def persist(self, response: dict[str, Any]) -> None:
-        """Store a finished response (unless the client asked for `store: false`)."""
+        """Store a finished response (unless the client asked for `store: false`) and add
+        a completed turn to its conversation."""
         request = self.request
         assert request is not None
-        if not request.store or response.get("status") not in TERMINAL_STATUSES:
+        status = response.get("status")
+        if status not in TERMINAL_STATUSES:
             return
         record, output = split_for_storage(response)
-        await self._store.save(
-            self._tenant, self.response_id, record, request.input_items, output, self._context
-        )
+        if request.store:
+            await self._stores.responses.save(
+                self._tenant, self.response_id, record, request.input_items, output, self._context
+            )
+        if request.conversation_id is not None and status in ("completed", "incomplete"):
+            ids = [*request.input_ids, *(str(item.get("id")) for item in response["output"])]
+            turn = list(zip(ids, [*request.input_items, *output], strict=True))
+            # A conversation deleted meanwhile simply takes nothing.
+            await self._stores.conversations.append(self._tenant, request.conversation_id, turn)
 
     async def finish_json(self, raw: bytes) -> bytes:
         """The backend's successful JSON answer, presented and stored."""

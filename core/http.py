@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
 from core.errors import GatewayError
 
-__all__ = ["Reply", "Request", "error_reply"]
+__all__ = ["BodyHandler", "Reply", "Request", "error_reply"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,3 +34,7 @@ class Reply:
 
 def error_reply(error: GatewayError) -> Reply:
     return Reply(error.status, error.body())
+
+
+# An operation that answers once it has the request body.
+BodyHandler = Callable[[bytes], Awaitable[Reply]]

@@ -42,6 +42,8 @@ def present(response: dict[str, Any], request: CreateRequest, response_id: str) 
     response["store"] = request.store
     response["metadata"] = request.metadata
     response["background"] = False
+    if request.conversation_id is not None:
+        response["conversation"] = {"id": request.conversation_id}
     body = request.body
     for key in _ECHOED:
         if key not in response and key in body:

@@ -11,18 +11,29 @@ __all__ = ["Route", "match_route"]
 @dataclass(frozen=True, slots=True)
 class Route:
     operation: str
-    resource_id: str | None = None
+    ids: tuple[str, ...] = ()
 
 
 _ID = r"([A-Za-z0-9_\-]{1,128})"
 _TABLE: list[tuple[str, re.Pattern[str], str]] = [
-    ("POST", re.compile(r"/v1/responses/?"), "create_response"),
-    ("GET", re.compile(rf"/v1/responses/{_ID}/?"), "get_response"),
-    ("DELETE", re.compile(rf"/v1/responses/{_ID}/?"), "delete_response"),
-    ("GET", re.compile(rf"/v1/responses/{_ID}/input_items/?"), "list_input_items"),
+    (method, re.compile(pattern + "/?"), operation)
+    for method, pattern, operation in (
+        ("POST", r"/v1/responses", "create_response"),
+        ("GET", rf"/v1/responses/{_ID}", "get_response"),
+        ("DELETE", rf"/v1/responses/{_ID}", "delete_response"),
+        ("GET", rf"/v1/responses/{_ID}/input_items", "list_input_items"),
+        ("POST", r"/v1/conversations", "create_conversation"),
+        ("GET", rf"/v1/conversations/{_ID}", "get_conversation"),
+        ("POST", rf"/v1/conversations/{_ID}", "update_conversation"),
+        ("DELETE", rf"/v1/conversations/{_ID}", "delete_conversation"),
+        ("GET", rf"/v1/conversations/{_ID}/items", "list_conversation_items"),
+        ("POST", rf"/v1/conversations/{_ID}/items", "add_conversation_items"),
+        ("GET", rf"/v1/conversations/{_ID}/items/{_ID}", "get_conversation_item"),
+        ("DELETE", rf"/v1/conversations/{_ID}/items/{_ID}", "delete_conversation_item"),
+    )
 ]
-
-
+# Prefixes whose state only the gateway holds: never let the backend answer for them.
+_OWNED = ("/v1/responses", "/v1/conversations")
 # Stateless operations a backend may implement: forwarded as they are.
 _PASS_THROUGH = frozenset(("/v1/responses/input_tokens", "/v1/responses/compact"))
 
@@ -33,8 +44,8 @@ def match_route(method: str, path: str) -> Route | None:
         if verb == method:
             found = pattern.fullmatch(path)
             if found:
-                return Route(operation, found.group(1) if found.groups() else None)
-    if path.startswith("/v1/responses") and path.rstrip("/") not in _PASS_THROUGH:
-        # Never let the backend answer for state it does not hold.
+                return Route(operation, found.groups())
+    owned = any(path == prefix or path.startswith(prefix + "/") for prefix in _OWNED)
+    if owned and path.rstrip("/") not in _PASS_THROUGH:
         return Route("invalid_url")
     return None

@@ -13,7 +13,7 @@ import logging
 from core.create_flow import CreateResponseFlow, backend_error
 from core.errors import BadGatewayError, GatewayError, InvalidRequestError, ServerError
 from core.gateway import Gateway
-from core.http import Reply, Request, error_reply
+from core.http import BodyHandler, Reply, Request, error_reply
 from core.stream_relay import StreamRelay
 from extproc.messages import body_reply, header_map, headers_reply, immediate, mutation
 from extproc.protos import ProcessingMode, ProcessingRequest, ProcessingResponse
@@ -29,6 +29,8 @@ _STREAMED = ProcessingMode.STREAMED
 _CREATE_MODE = ProcessingMode(
     request_header_mode=_SEND, response_header_mode=_SEND, request_body_mode=_BUFFERED
 )
+# Operations the gateway answers itself once it has the body.
+_BODY_MODE = ProcessingMode(request_header_mode=_SEND, request_body_mode=_BUFFERED)
 _JSON_MODE = ProcessingMode(
     request_header_mode=_SEND, response_header_mode=_SEND, response_body_mode=_BUFFERED
 )
@@ -42,6 +44,7 @@ class StreamSession:
         self._gateway = gateway
         self._backend_auth = f"Bearer {backend_api_key}" if backend_api_key else None
         self._flow: CreateResponseFlow | None = None
+        self._body_handler: BodyHandler | None = None
         self._relay: StreamRelay | None = None
         self._error_status = 0  # the backend's error status, once seen
         self._body = bytearray()
@@ -82,6 +85,11 @@ class StreamSession:
             return headers_reply(response_phase=False)
         if isinstance(outcome, Reply):
             return immediate(outcome)
+        if not isinstance(outcome, CreateResponseFlow):
+            if message.request_headers.end_of_stream:
+                return immediate(await outcome(b""))
+            self._body_handler = outcome
+            return headers_reply(response_phase=False, mode=_BODY_MODE)
         if message.request_headers.end_of_stream:
             raise InvalidRequestError("The request body is empty; the API expects a JSON payload.")
         self._flow = outcome
@@ -94,6 +102,8 @@ class StreamSession:
         )
 
     async def _request_body(self, message: ProcessingRequest) -> ProcessingResponse:
+        if self._body_handler is not None:
+            return immediate(await self._body_handler(message.request_body.body))
         assert self._flow is not None
         body = await self._flow.prepare(message.request_body.body)
         length = mutation([("content-length", str(len(body)))])

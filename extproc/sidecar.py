@@ -7,7 +7,9 @@ import grpc
 from core.gateway import Gateway
 from core.settings import Settings
 from extproc.server import start_server
+from storage.protocols import Stores
 from storage.redis_client import connect
+from storage.redis_conversations import RedisConversationStore
 from storage.redis_responses import RedisResponseStore
 
 __all__ = ["Sidecar"]
@@ -21,7 +23,11 @@ class Sidecar:
 
     async def start(self) -> None:
         await self._redis.ping()  # fail at start, not on the first request
-        gateway = Gateway(RedisResponseStore(self._redis), self._settings.tenant_header)
+        stores = Stores(
+            responses=RedisResponseStore(self._redis),
+            conversations=RedisConversationStore(self._redis),
+        )
+        gateway = Gateway(stores, self._settings.tenant_header)
         address = f"127.0.0.1:{self._settings.extproc_port}"
         self._server = await start_server(gateway, address, self._settings.backend_api_key)
 

@@ -10,7 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["ChainContext", "ResponseStore", "StoredResponse"]
+__all__ = [
+    "ChainContext",
+    "ConversationStore",
+    "ItemPage",
+    "ResponseStore",
+    "StoredResponse",
+    "Stores",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +61,58 @@ class ResponseStore(Protocol):
         """The items given as input to this response (not its ancestors'): a JSON array."""
 
     async def delete(self, tenant: str, response_id: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ItemPage:
+    items: list[bytes]  # encoded items, in the order asked for
+    has_more: bool
+
+
+class ConversationStore(Protocol):
+    """Conversations and their items, scoped by tenant.
+
+    Items keep the position they were added at (no renumbering), and a batch of items
+    is added all together or not at all, after everything already there.
+    """
+
+    async def create(
+        self, tenant: str, conversation_id: str, record: bytes, items: list[tuple[str, bytes]]
+    ) -> None: ...
+
+    async def get(self, tenant: str, conversation_id: str) -> bytes | None: ...
+
+    async def replace(self, tenant: str, conversation_id: str, record: bytes) -> bool:
+        """Overwrite the conversation object if the conversation exists."""
+
+    async def delete(self, tenant: str, conversation_id: str) -> bool: ...
+
+    async def append(
+        self, tenant: str, conversation_id: str, items: list[tuple[str, bytes]]
+    ) -> bool:
+        """Add (id, encoded item) pairs after the existing items; False if no conversation."""
+
+    async def context(self, tenant: str, conversation_id: str) -> bytes | None:
+        """All items in order, encoded and joined with commas."""
+
+    async def list_items(
+        self, tenant: str, conversation_id: str, limit: int, descending: bool, after: str | None
+    ) -> ItemPage | None: ...
+
+    async def get_item(
+        self, tenant: str, conversation_id: str, item_id: str
+    ) -> tuple[bytes, bytes | None] | None:
+        """(conversation record, item or None), or None without the conversation."""
+
+    async def delete_item(
+        self, tenant: str, conversation_id: str, item_id: str
+    ) -> tuple[bytes, bool] | None:
+        """(conversation record, whether the item existed), or None without it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stores:
+    """Every store the engine uses, handed around as one."""
+
+    responses: ResponseStore
+    conversations: ConversationStore

@@ -1,7 +1,6 @@
 """Responses in Redis, laid out so any chain depth costs O(1) round trips.
 
-Layout, under one hash tag per tenant (`or:{tenant}:`) so a cluster keeps a tenant's
-keys, and therefore every script's keys, on one slot:
+Layout, under the tenant's prefix (see `tenant_keys`):
 
 - `t:<thread>`: a string of encoded items, each followed by a comma. A chain of
   responses appends to one thread, so every item is stored once, storage grows
@@ -26,13 +25,13 @@ round trip.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from redis.asyncio import Redis
 
 from storage.protocols import ChainContext, StoredResponse
 from storage.recent_contexts import RecentContexts
+from storage.tenant_keys import tenant_prefix
 
 __all__ = ["RedisResponseStore"]
 
@@ -131,20 +130,10 @@ class RedisResponseStore:
         self._save = redis.register_script(_SAVE)
         self._slice = redis.register_script(_SLICE)
         self._delete = redis.register_script(_DELETE)
-        self._prefixes: dict[str, str] = {}
         self._recent = RecentContexts()
 
-    def _prefix(self, tenant: str) -> str:
-        prefix = self._prefixes.get(tenant)
-        if prefix is None:
-            digest = hashlib.blake2b(tenant.encode(), digest_size=10).hexdigest()
-            prefix = f"or:{{{digest}}}:"
-            if len(self._prefixes) < 100_000:
-                self._prefixes[tenant] = prefix
-        return prefix
-
     async def load_context(self, tenant: str, response_id: str) -> ChainContext | None:
-        p = self._prefix(tenant)
+        p = tenant_prefix(tenant)
         key = f"{p}r:{response_id}"
         recent = self._recent.get(key)
         if recent is not None:
@@ -174,7 +163,7 @@ class RedisResponseStore:
         output_items: list[bytes],
         parent: ChainContext | None,
     ) -> None:
-        p = self._prefix(tenant)
+        p = tenant_prefix(tenant)
         keys = [f"{p}r:{response_id}"]
         own = [_joined(input_items), _joined(output_items)]
         thread, end, previous = parent.anchor if parent else ("", 0, "")
@@ -191,7 +180,7 @@ class RedisResponseStore:
         self._recent.put(keys[0], ChainContext(items=items, anchor=anchor))
 
     async def _read(self, tenant: str, response_id: str, which: str) -> tuple[bytes, bytes] | None:
-        p = self._prefix(tenant)
+        p = tenant_prefix(tenant)
         found: Any = await self._slice(keys=[f"{p}r:{response_id}"], args=[p, which])
         return (found[0], _array(found[1])) if found else None
 
@@ -204,7 +193,7 @@ class RedisResponseStore:
         return found[1] if found else None
 
     async def delete(self, tenant: str, response_id: str) -> bool:
-        p = self._prefix(tenant)
+        p = tenant_prefix(tenant)
         key = f"{p}r:{response_id}"
         self._recent.discard(key)
         return bool(await self._delete(keys=[key], args=[p]))

@@ -1,0 +1,122 @@
+"""The Conversations API: conversations and their items, answered by the gateway."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+
+from core.errors import NotFoundError
+from core.http import Reply, Request
+from core.ids import new_id
+from core.input_items import input_items
+from core.responses_api import parse_list_params
+from core.validation import check_array_length, invalid_type, json_object, metadata, missing
+from storage.protocols import ConversationStore
+
+__all__ = ["ConversationsApi", "conversation_not_found"]
+
+_MAX_ITEMS = 20
+
+
+def conversation_not_found(conversation_id: str, param: str = "conversation_id") -> NotFoundError:
+    return NotFoundError(f"Conversation with id '{conversation_id}' not found.", param=param)
+
+
+def _items(value: Any, required: bool) -> list[tuple[str, bytes]]:
+    if value is None:
+        if required:
+            raise missing("items")
+        return []
+    if not isinstance(value, list):
+        raise invalid_type("items", "an array", value)
+    check_array_length(value, "items", _MAX_ITEMS)
+    return input_items(value, "items")
+
+
+def _item_list(items: list[bytes], has_more: bool) -> bytes:
+    data = orjson.loads(b"[" + b",".join(items) + b"]")
+    return orjson.dumps(
+        {
+            "object": "list",
+            "data": data,
+            "first_id": data[0]["id"] if data else None,
+            "last_id": data[-1]["id"] if data else None,
+            "has_more": has_more,
+        }
+    )
+
+
+class ConversationsApi:
+    def __init__(self, store: ConversationStore) -> None:
+        self._store = store
+
+    async def create(self, tenant: str, body: bytes) -> Reply:
+        fields = json_object(body) if body.strip() else {}
+        conversation_id = new_id("conv")
+        record = {
+            "id": conversation_id,
+            "object": "conversation",
+            "created_at": int(time.time()),
+            "metadata": metadata(fields.get("metadata")),
+        }
+        items = _items(fields.get("items"), required=False)
+        encoded = orjson.dumps(record)
+        await self._store.create(tenant, conversation_id, encoded, items)
+        return Reply(200, encoded)
+
+    async def _record(self, tenant: str, conversation_id: str) -> bytes:
+        record = await self._store.get(tenant, conversation_id)
+        if record is None:
+            raise conversation_not_found(conversation_id)
+        return record
+
+    async def retrieve(self, tenant: str, conversation_id: str) -> Reply:
+        return Reply(200, await self._record(tenant, conversation_id))
+
+    async def update(self, tenant: str, conversation_id: str, body: bytes) -> Reply:
+        fields = json_object(body)
+        if "metadata" not in fields:
+            raise missing("metadata")
+        record = orjson.loads(await self._record(tenant, conversation_id))
+        record["metadata"] = metadata(fields["metadata"])
+        encoded = orjson.dumps(record)
+        if not await self._store.replace(tenant, conversation_id, encoded):
+            raise conversation_not_found(conversation_id)
+        return Reply(200, encoded)
+
+    async def delete(self, tenant: str, conversation_id: str) -> Reply:
+        if not await self._store.delete(tenant, conversation_id):
+            raise conversation_not_found(conversation_id)
+        deleted = {"id": conversation_id, "object": "conversation.deleted", "deleted": True}
+        return Reply(200, orjson.dumps(deleted))
+
+    async def add_items(self, tenant: str, conversation_id: str, body: bytes) -> Reply:
+        items = _items(json_object(body).get("items"), required=True)
+        if not await self._store.append(tenant, conversation_id, items):
+            raise conversation_not_found(conversation_id)
+        return Reply(200, _item_list([encoded for _, encoded in items], has_more=False))
+
+    async def list_items(self, tenant: str, conversation_id: str, request: Request) -> Reply:
+        limit, order, after = parse_list_params(request)
+        page = await self._store.list_items(tenant, conversation_id, limit, order == "desc", after)
+        if page is None:
+            raise conversation_not_found(conversation_id)
+        return Reply(200, _item_list(page.items, page.has_more))
+
+    async def get_item(self, tenant: str, conversation_id: str, item_id: str) -> Reply:
+        found = await self._store.get_item(tenant, conversation_id, item_id)
+        if found is None:
+            raise conversation_not_found(conversation_id)
+        if found[1] is None:
+            raise NotFoundError(f"Item with id '{item_id}' not found.", param="item_id")
+        return Reply(200, found[1])
+
+    async def delete_item(self, tenant: str, conversation_id: str, item_id: str) -> Reply:
+        found = await self._store.delete_item(tenant, conversation_id, item_id)
+        if found is None:
+            raise conversation_not_found(conversation_id)
+        if not found[1]:
+            raise NotFoundError(f"Item with id '{item_id}' not found.", param="item_id")
+        return Reply(200, found[0])
