@@ -15,6 +15,7 @@ from core.conversations_api import conversation_not_found
 from core.create_request import CreateRequest, backend_body, parse_create_request
 from core.errors import BadGatewayError, InvalidRequestError, UpstreamError
 from core.ids import new_id
+from core.prompts_api import PromptsApi
 from core.response_object import TERMINAL_STATUSES, present, split_for_storage
 from storage.protocols import ChainContext, Stores
 
@@ -24,6 +25,7 @@ __all__ = ["CreateResponseFlow", "backend_error"]
 class CreateResponseFlow:
     def __init__(self, stores: Stores, tenant: str) -> None:
         self._stores = stores
+        self._prompts = PromptsApi(stores.prompts)
         self._tenant = tenant
         self.response_id = new_id("resp")
         self.request: CreateRequest | None = None
@@ -37,11 +39,31 @@ class CreateResponseFlow:
         """Validate the client's body; return the stateless body for the backend."""
         request = parse_create_request(raw)
         self.request = request
+        preamble: list[bytes] = []
+        instructions = None
+        if request.body.get("prompt") is not None:
+            prompt = await self._prompts.resolve(self._tenant, request.body["prompt"])
+            if prompt.instructions is not None and request.body.get("instructions"):
+                raise InvalidRequestError(
+                    "The prompt has instructions of its own; remove 'instructions' from the "
+                    "request or use a prompt without them.",
+                    param="instructions",
+                    code="conflicting_parameters",
+                )
+            request.prompt, preamble, instructions = (
+                prompt.echo,
+                prompt.messages,
+                prompt.instructions,
+            )
+        return backend_body(request, await self._context_items(request), preamble, instructions)
+
+    async def _context_items(self, request: CreateRequest) -> bytes:
+        """What the model has seen before: the conversation's items or the chain's."""
         if request.conversation_id is not None:
             items = await self._stores.conversations.context(self._tenant, request.conversation_id)
             if items is None:
                 raise conversation_not_found(request.conversation_id, param="conversation")
-            return backend_body(request, items)
+            return items
         if request.previous_response_id is not None:
             self._context = await self._stores.responses.load_context(
                 self._tenant, request.previous_response_id
@@ -52,8 +74,8 @@ class CreateResponseFlow:
                     param="previous_response_id",
                     code="previous_response_not_found",
                 )
-            return backend_body(request, self._context.items)
-        return backend_body(request, b"")
+            return self._context.items
+        return b""
 
     def present(self, response: dict[str, Any]) -> None:
         assert self.request is not None

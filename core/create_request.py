@@ -32,6 +32,7 @@ class CreateRequest:
     metadata: dict[str, str]
     input_items: list[bytes]
     input_ids: list[str]
+    prompt: dict[str, Any] | None = None  # the resolved `prompt`, echoed on the response
 
 
 def _conversation_id(value: Any) -> str | None:
@@ -64,15 +65,14 @@ def parse_create_request(raw: bytes) -> CreateRequest:
             param="conversation",
             code="mutually_exclusive_parameters",
         )
-    for unsupported in ("prompt", "background"):
-        if body.get(unsupported):
-            raise InvalidRequestError(
-                f"'{unsupported}' is not supported by this gateway.",
-                param=unsupported,
-                code="unsupported_parameter",
-            )
+    if body.get("background"):
+        raise InvalidRequestError(
+            "'background' is not supported by this gateway.",
+            param="background",
+            code="unsupported_parameter",
+        )
     items = input_items(body.get("input"))
-    if not items and previous is None and conversation is None:
+    if not items and previous is None and conversation is None and body.get("prompt") is None:
         raise missing("input")
     return CreateRequest(
         body=body,
@@ -86,12 +86,20 @@ def parse_create_request(raw: bytes) -> CreateRequest:
     )
 
 
-def backend_body(request: CreateRequest, context: bytes) -> bytes:
-    """The stateless request for the backend: stored context (encoded items joined with
-    commas), then the new input."""
+def backend_body(
+    request: CreateRequest,
+    context: bytes,
+    preamble: list[bytes] | None = None,
+    instructions: str | None = None,
+) -> bytes:
+    """The stateless request for the backend: a prompt's messages (`preamble`), the
+    stored context (encoded items joined with commas), then the new input."""
     fields = {k: v for k, v in request.body.items() if k not in _GATEWAY_FIELDS}
     # The gateway keeps the state; a backend that stored too would only leak memory.
     fields["store"] = False
+    if instructions is not None:
+        fields["instructions"] = instructions
     head = orjson.dumps(fields)
-    items = b",".join([context, *request.input_items] if context else request.input_items)
+    parts = [*(preamble or ()), context, *request.input_items]
+    items = b",".join([part for part in parts if part])
     return head[:-1] + b',"input":[' + items + b"]}"

@@ -9,6 +9,7 @@ from core.conversations_api import ConversationsApi
 from core.create_flow import CreateResponseFlow
 from core.errors import GatewayError, NotFoundError
 from core.http import BodyHandler, Reply, Request, error_reply
+from core.prompts_api import PromptsApi
 from core.responses_api import delete_response, get_response, list_input_items
 from core.routes import Route, match_route
 from core.tenancy import tenant_for
@@ -35,6 +36,7 @@ class Gateway:
     def __init__(self, stores: Stores, tenant_header: str | None = None) -> None:
         self._stores = stores
         self._conversations = ConversationsApi(stores.conversations)
+        self._prompts = PromptsApi(stores.prompts)
         self._tenant_header = tenant_header
 
     async def handle(self, request: Request) -> Outcome:
@@ -49,13 +51,16 @@ class Gateway:
 
     async def _dispatch(self, route: Route, tenant: str, request: Request) -> Outcome:
         op, ids = route.operation, route.ids
-        stores, conversations = self._stores, self._conversations
+        stores, conversations, prompts = self._stores, self._conversations, self._prompts
         if op == "create_response":
             return CreateResponseFlow(stores, tenant)
         with_body: dict[str, Callable[..., Awaitable[Reply]]] = {
             "create_conversation": conversations.create,
             "update_conversation": conversations.update,
             "add_conversation_items": conversations.add_items,
+            "create_prompt": prompts.create,
+            "update_prompt": prompts.update,
+            "create_prompt_version": prompts.add_version,
         }
         if op in with_body:
             return _guarded(partial(with_body[op], tenant, *ids))
@@ -75,4 +80,12 @@ class Gateway:
             return await conversations.get_item(tenant, *ids)
         if op == "delete_conversation_item":
             return await conversations.delete_item(tenant, *ids)
+        if op == "list_prompts":
+            return await prompts.list(tenant, request)
+        if op == "get_prompt":
+            return await prompts.retrieve(tenant, ids[0], request)
+        if op == "delete_prompt":
+            return await prompts.delete(tenant, ids[0])
+        if op == "list_prompt_versions":
+            return await prompts.list_versions(tenant, ids[0], request)
         raise NotFoundError(f"Invalid URL ({request.method} {request.path})")

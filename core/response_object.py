@@ -44,6 +44,8 @@ def present(response: dict[str, Any], request: CreateRequest, response_id: str) 
     response["background"] = False
     if request.conversation_id is not None:
         response["conversation"] = {"id": request.conversation_id}
+    if request.prompt is not None:
+        response["prompt"] = request.prompt
     body = request.body
     for key in _ECHOED:
         if key not in response and key in body:

@@ -69,21 +69,24 @@ def parse_list_params(request: Request) -> tuple[int, str, str | None]:
     return limit, order, _one(request, "after")
 
 
-def page(items: list[dict[str, Any]], limit: int, order: str, after: str | None) -> bytes:
-    """A cursor page in the list shape shared by every list endpoint."""
+def page(
+    items: list[dict[str, Any]], limit: int, order: str, after: str | None, key: str = "id"
+) -> bytes:
+    """A cursor page in the list shape shared by every list endpoint; `key` names the
+    field the cursor (`after`, `first_id`, `last_id`) refers to."""
     ordered = items if order == "asc" else items[::-1]
     start = 0
     if after is not None:
         start = next(
-            (i + 1 for i, item in enumerate(ordered) if item.get("id") == after), len(ordered)
+            (i + 1 for i, item in enumerate(ordered) if item.get(key) == after), len(ordered)
         )
     data = ordered[start : start + limit]
     return orjson.dumps(
         {
             "object": "list",
             "data": data,
-            "first_id": data[0].get("id") if data else None,
-            "last_id": data[-1].get("id") if data else None,
+            "first_id": data[0].get(key) if data else None,
+            "last_id": data[-1].get(key) if data else None,
             "has_more": start + limit < len(ordered),
         }
     )

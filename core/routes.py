@@ -30,10 +30,17 @@ _TABLE: list[tuple[str, re.Pattern[str], str]] = [
         ("POST", rf"/v1/conversations/{_ID}/items", "add_conversation_items"),
         ("GET", rf"/v1/conversations/{_ID}/items/{_ID}", "get_conversation_item"),
         ("DELETE", rf"/v1/conversations/{_ID}/items/{_ID}", "delete_conversation_item"),
+        ("POST", r"/v1/prompts", "create_prompt"),
+        ("GET", r"/v1/prompts", "list_prompts"),
+        ("GET", rf"/v1/prompts/{_ID}", "get_prompt"),
+        ("POST", rf"/v1/prompts/{_ID}", "update_prompt"),
+        ("DELETE", rf"/v1/prompts/{_ID}", "delete_prompt"),
+        ("POST", rf"/v1/prompts/{_ID}/versions", "create_prompt_version"),
+        ("GET", rf"/v1/prompts/{_ID}/versions", "list_prompt_versions"),
     )
 ]
 # Prefixes whose state only the gateway holds: never let the backend answer for them.
-_OWNED = ("/v1/responses", "/v1/conversations")
+_OWNED = ("/v1/responses", "/v1/conversations", "/v1/prompts")
 # Stateless operations a backend may implement: forwarded as they are.
 _PASS_THROUGH = frozenset(("/v1/responses/input_tokens", "/v1/responses/compact"))
 

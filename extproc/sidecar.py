@@ -10,6 +10,7 @@ from extproc.server import start_server
 from storage.protocols import Stores
 from storage.redis_client import connect
 from storage.redis_conversations import RedisConversationStore
+from storage.redis_prompts import RedisPromptStore
 from storage.redis_responses import RedisResponseStore
 
 __all__ = ["Sidecar"]
@@ -26,6 +27,7 @@ class Sidecar:
         stores = Stores(
             responses=RedisResponseStore(self._redis),
             conversations=RedisConversationStore(self._redis),
+            prompts=RedisPromptStore(self._redis),
         )
         gateway = Gateway(stores, self._settings.tenant_header)
         address = f"127.0.0.1:{self._settings.extproc_port}"
