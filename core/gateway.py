@@ -11,7 +11,7 @@ from core.errors import GatewayError, NotFoundError
 from core.http import BodyHandler, Reply, Request, error_reply
 from core.prompts_api import PromptsApi
 from core.responses_api import delete_response, get_response, list_input_items
-from core.routes import Route, match_route
+from core.routes import match_route
 from core.tenancy import tenant_for
 from storage.protocols import Stores
 
@@ -32,60 +32,55 @@ def _guarded(handler: BodyHandler) -> BodyHandler:
     return run
 
 
+# Operations answered from the path and query alone.
+Immediate = Callable[[str, tuple[str, ...], Request], Awaitable[Reply]]
+# Operations answered once the request body is read.
+WithBody = Callable[[str, tuple[str, ...], bytes], Awaitable[Reply]]
+
+
 class Gateway:
     def __init__(self, stores: Stores, tenant_header: str | None = None) -> None:
         self._stores = stores
-        self._conversations = ConversationsApi(stores.conversations)
-        self._prompts = PromptsApi(stores.prompts)
         self._tenant_header = tenant_header
+        responses = stores.responses
+        conversations = ConversationsApi(stores.conversations)
+        prompts = PromptsApi(stores.prompts)
+        self._immediate: dict[str, Immediate] = {
+            "get_response": lambda t, ids, _: get_response(responses, t, ids[0]),
+            "delete_response": lambda t, ids, _: delete_response(responses, t, ids[0]),
+            "list_input_items": lambda t, ids, r: list_input_items(responses, t, ids[0], r),
+            "get_conversation": lambda t, ids, _: conversations.retrieve(t, ids[0]),
+            "delete_conversation": lambda t, ids, _: conversations.delete(t, ids[0]),
+            "list_conversation_items": lambda t, ids, r: conversations.list_items(t, ids[0], r),
+            "get_conversation_item": lambda t, ids, _: conversations.get_item(t, *ids),
+            "delete_conversation_item": lambda t, ids, _: conversations.delete_item(t, *ids),
+            "list_prompts": lambda t, _, r: prompts.list(t, r),
+            "get_prompt": lambda t, ids, r: prompts.retrieve(t, ids[0], r),
+            "delete_prompt": lambda t, ids, _: prompts.delete(t, ids[0]),
+            "list_prompt_versions": lambda t, ids, r: prompts.list_versions(t, ids[0], r),
+        }
+        self._with_body: dict[str, WithBody] = {
+            "create_conversation": lambda t, _, b: conversations.create(t, b),
+            "update_conversation": lambda t, ids, b: conversations.update(t, ids[0], b),
+            "add_conversation_items": lambda t, ids, b: conversations.add_items(t, ids[0], b),
+            "create_prompt": lambda t, _, b: prompts.create(t, b),
+            "update_prompt": lambda t, ids, b: prompts.update(t, ids[0], b),
+            "create_prompt_version": lambda t, ids, b: prompts.add_version(t, ids[0], b),
+        }
 
     async def handle(self, request: Request) -> Outcome:
         route = match_route(request.method, request.path)
         if route is None:
             return None
         tenant = tenant_for(request.headers, self._tenant_header)
+        op = route.operation
+        if op == "create_response":
+            return CreateResponseFlow(self._stores, tenant)
+        if op in self._with_body:
+            return _guarded(partial(self._with_body[op], tenant, route.ids))
         try:
-            return await self._dispatch(route, tenant, request)
+            if op in self._immediate:
+                return await self._immediate[op](tenant, route.ids, request)
+            raise NotFoundError(f"Invalid URL ({request.method} {request.path})")
         except GatewayError as error:
             return error_reply(error)
-
-    async def _dispatch(self, route: Route, tenant: str, request: Request) -> Outcome:
-        op, ids = route.operation, route.ids
-        stores, conversations, prompts = self._stores, self._conversations, self._prompts
-        if op == "create_response":
-            return CreateResponseFlow(stores, tenant)
-        with_body: dict[str, Callable[..., Awaitable[Reply]]] = {
-            "create_conversation": conversations.create,
-            "update_conversation": conversations.update,
-            "add_conversation_items": conversations.add_items,
-            "create_prompt": prompts.create,
-            "update_prompt": prompts.update,
-            "create_prompt_version": prompts.add_version,
-        }
-        if op in with_body:
-            return _guarded(partial(with_body[op], tenant, *ids))
-        if op == "get_response":
-            return await get_response(stores.responses, tenant, ids[0])
-        if op == "delete_response":
-            return await delete_response(stores.responses, tenant, ids[0])
-        if op == "list_input_items":
-            return await list_input_items(stores.responses, tenant, ids[0], request)
-        if op == "get_conversation":
-            return await conversations.retrieve(tenant, ids[0])
-        if op == "delete_conversation":
-            return await conversations.delete(tenant, ids[0])
-        if op == "list_conversation_items":
-            return await conversations.list_items(tenant, ids[0], request)
-        if op == "get_conversation_item":
-            return await conversations.get_item(tenant, *ids)
-        if op == "delete_conversation_item":
-            return await conversations.delete_item(tenant, *ids)
-        if op == "list_prompts":
-            return await prompts.list(tenant, request)
-        if op == "get_prompt":
-            return await prompts.retrieve(tenant, ids[0], request)
-        if op == "delete_prompt":
-            return await prompts.delete(tenant, ids[0])
-        if op == "list_prompt_versions":
-            return await prompts.list_versions(tenant, ids[0], request)
-        raise NotFoundError(f"Invalid URL ({request.method} {request.path})")

@@ -126,6 +126,33 @@ def build_chain(url: str, depth: int) -> tuple[str, list[object]]:
     return previous, history
 
 
+def http_p50(url: str, body: dict[str, object], runs: int = 100) -> float:
+    """Median ms of sequential requests (for bodies whose requests change state)."""
+    samples = []
+    with httpx.Client(headers={"Authorization": KEY}, timeout=60) as client:
+        for _ in range(runs):
+            started = time.perf_counter()
+            client.post(url, json=body).raise_for_status()
+            samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def build_conversation(base: str, size: int) -> tuple[str, list[object]]:
+    """A conversation of `size` items, and the same items as stateless input."""
+    history: list[object] = []
+    with httpx.Client(headers={"Authorization": KEY}, timeout=60) as client:
+        conversation = client.post(f"{base}/conversations", json={}).json()["id"]
+        for start in range(0, size, 20):
+            items = [
+                {"type": "message", "role": "user" if n % 2 == 0 else "assistant",
+                 "content": f"message {n} of the conversation"}
+                for n in range(start, min(start + 20, size))
+            ]  # fmt: skip
+            client.post(f"{base}/conversations/{conversation}/items", json={"items": items})
+            history.extend(items)
+    return conversation, history
+
+
 def endpoints(common: dict[str, str]) -> dict[str, str]:
     ports = {name: str(free_port()) for name in ("port", "admin_port", "extproc_port")}
     return {**common, **ports}
@@ -177,6 +204,19 @@ def main() -> None:
             added[depth] = ours_p50 - base_p50
             growth = f"+{added[depth]:.2f} ms ({added[depth] / added[1]:.2f}x depth 1)"
             name = f"chain depth {depth}, c=1: p50 ms"
+            rows.append((name, f"{base_p50:.2f}", f"{ours_p50:.2f}", growth))
+        gw_base = gw_url.removesuffix("/responses")
+        added_conv: dict[int, float] = {}
+        for size in (20, 1000):
+            conversation, history = build_conversation(gw_base, size)
+            inline = {"model": "m", "input": [*history, {"role": "user", "content": "next"}]}
+            turn = {"model": "m", "input": "next", "conversation": conversation, "store": False}
+            base_p50, ours_p50 = http_p50(alone_url, inline), http_p50(gw_url, turn)
+            added_conv[size] = ours_p50 - base_p50
+            growth = (
+                f"+{added_conv[size]:.2f} ms ({added_conv[size] / added_conv[20]:.2f}x 20 items)"
+            )
+            name = f"conversation of {size} items, sequential: p50 ms"
             rows.append((name, f"{base_p50:.2f}", f"{ours_p50:.2f}", growth))
     finally:
         gateway.stop()
