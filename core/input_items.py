@@ -17,7 +17,19 @@ from core.validation import invalid_type, missing
 __all__ = ["check_item", "input_items"]
 
 _ROLES = ("user", "assistant", "system", "developer")
+_TEXT_PARTS = ("input_text", "output_text")
 _ID_PREFIX = {"message": "msg", "function_call": "fc", "function_call_output": "fco"}
+
+
+def _check_parts(parts: list[Any], param: str) -> None:
+    for i, part in enumerate(parts):
+        where = f"{param}[{i}]"
+        if not isinstance(part, dict):
+            raise invalid_type(where, "an object", part)
+        if not isinstance(part.get("type"), str):
+            raise missing(f"{where}.type")
+        if part["type"] in _TEXT_PARTS and not isinstance(part.get("text"), str):
+            raise missing(f"{where}.text")
 
 
 def check_item(value: Any, param: str) -> dict[str, Any]:
@@ -48,6 +60,8 @@ def check_item(value: Any, param: str) -> dict[str, Any]:
             item = {**item, "content": [{"type": part, "text": content}]}
         elif not isinstance(content, list):
             raise invalid_type(f"{param}.content", "one of a string or array", content)
+        else:
+            _check_parts(content, f"{param}.content")
         if "status" not in item:
             item = {**item, "status": "completed"}
     elif kind in ("function_call", "function_call_output"):

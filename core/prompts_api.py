@@ -41,7 +41,7 @@ def _not_found(prompt_id: str, param: str = "prompt_id") -> NotFoundError:
 
 def _version_number(value: Any, param: str) -> int:
     text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise InvalidRequestError(
             f"Invalid '{param}': expected a version number such as \"1\".",
             param=param,
@@ -52,7 +52,7 @@ def _version_number(value: Any, param: str) -> int:
 
 def _template(fields: dict[str, Any]) -> bytes:
     """A version from a create body: instructions and/or input messages."""
-    instructions = fields.get("instructions")
+    instructions = fields.get("instructions") or None  # "" means none
     if instructions is not None and not isinstance(instructions, str):
         raise invalid_type("instructions", "a string", instructions)
     messages = fields.get("input")

@@ -136,8 +136,13 @@ _INVALID: dict[str, tuple[bytes, str | None, str | None]] = {
         "conversation",
         "mutually_exclusive_parameters",
     ),
-    "conversation alone": (_body(conversation="conv_1"), "conversation", "unsupported_parameter"),
-    "prompt": (_body(prompt={"id": "pmpt_1"}), "prompt", "unsupported_parameter"),
+    "conversation without id": (
+        _body(conversation={}),
+        "conversation.id",
+        "missing_required_parameter",
+    ),
+    "conversation id int": (_body(conversation=7), "conversation", "invalid_type"),
+    "conversation list": (_body(conversation=["conv_1"]), "conversation", "invalid_type"),
     "background": (_body(background=True), "background", "unsupported_parameter"),
 }
 
@@ -207,6 +212,39 @@ def test_valid_optional_fields_are_accepted() -> None:
     assert request.metadata == {"a": "b"}
 
 
+@pytest.mark.parametrize("conversation", ["conv_1", {"id": "conv_1"}])
+def test_conversation_is_parsed_into_its_id(conversation: Any) -> None:
+    request = _parse(conversation=conversation)
+    assert request.conversation_id == "conv_1"
+    assert request.previous_response_id is None
+    assert len(request.input_items) == 1
+
+
+def test_conversation_without_input_is_accepted() -> None:
+    request = parse_create_request(orjson.dumps({"model": "m", "conversation": "conv_1"}))
+    assert request.conversation_id == "conv_1"
+    assert (request.input_items, request.input_ids) == ([], [])
+
+
+def test_prompt_without_input_is_accepted() -> None:
+    # The prompt's own messages are the input; it is resolved later, against the store.
+    request = parse_create_request(orjson.dumps({"model": "m", "prompt": {"id": "pmpt_1"}}))
+    assert request.input_items == []
+    assert request.body["prompt"] == {"id": "pmpt_1"}
+
+
+def test_no_conversation_by_default() -> None:
+    assert _parse().conversation_id is None
+    assert _parse(conversation=None).conversation_id is None
+
+
+def test_input_ids_are_the_items_ids_in_order() -> None:
+    request = _parse(input=[{"id": "msg_a", "role": "user", "content": "a"}, _USER])
+    assert request.input_ids == [item["id"] for item in _items(request)]
+    assert request.input_ids[0] == "msg_a"
+    assert request.input_ids[1].startswith("msg_")
+
+
 def test_previous_response_id_without_input_is_accepted() -> None:
     request = parse_create_request(orjson.dumps({"model": "m", "previous_response_id": "resp_1"}))
     assert request.input_items == []
@@ -219,6 +257,7 @@ def test_string_input_becomes_one_user_message() -> None:
     assert item["type"] == "message"
     assert item["role"] == "user"
     assert item["content"] == [{"type": "input_text", "text": "héllo ✓"}]
+    assert item["status"] == "completed"
     match = _ID.match(item["id"])
     assert match is not None and match["prefix"] == "msg"
 
@@ -228,30 +267,92 @@ def test_string_inputs_get_distinct_ids() -> None:
     assert first["id"] != second["id"]
 
 
+def _text(text: str, part: str = "input_text") -> list[dict[str, str]]:
+    return [{"type": part, "text": text}]
+
+
 @pytest.mark.parametrize(
-    ("item", "prefix"),
+    ("item", "prefix", "expected"),
     [
-        ({"type": "message", "role": "user", "content": "x"}, "msg"),
-        ({"role": "assistant", "content": [{"type": "output_text", "text": "y"}]}, "msg"),
-        ({"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"}, "fc"),
-        ({"type": "function_call_output", "call_id": "c1", "output": "sunny"}, "fco"),
-        ({"type": "message", "role": "user", "content": "x", "id": None}, "msg"),
+        (
+            {"type": "message", "role": "user", "content": "x"},
+            "msg",
+            {"type": "message", "role": "user", "content": _text("x"), "status": "completed"},
+        ),
+        (
+            {"role": "assistant", "content": _text("y", "output_text")},
+            "msg",
+            {
+                "type": "message",
+                "role": "assistant",
+                "content": _text("y", "output_text"),
+                "status": "completed",
+            },
+        ),
+        (
+            {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"},
+            "fc",
+            {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"},
+        ),
+        (
+            {"type": "function_call_output", "call_id": "c1", "output": "sunny"},
+            "fco",
+            {"type": "function_call_output", "call_id": "c1", "output": "sunny"},
+        ),
+        (
+            {"type": "message", "role": "user", "content": "x", "id": None},
+            "msg",
+            {"type": "message", "role": "user", "content": _text("x"), "status": "completed"},
+        ),
     ],
 )
-def test_items_without_id_get_a_prefixed_id(item: dict[str, Any], prefix: str) -> None:
+def test_items_without_id_get_a_prefixed_id(
+    item: dict[str, Any], prefix: str, expected: dict[str, Any]
+) -> None:
     (stored,) = _items(_parse(input=[item]))
     match = _ID.match(stored["id"])
     assert match is not None, stored["id"]
     assert match["prefix"] == prefix
-    assert {k: v for k, v in stored.items() if k != "id"} == {
-        "type": item.get("type", "message"),
-        **{k: v for k, v in item.items() if k != "id"},
-    }
+    assert {k: v for k, v in stored.items() if k != "id"} == expected
+
+
+@pytest.mark.parametrize(
+    ("role", "part"),
+    [
+        ("user", "input_text"),
+        ("system", "input_text"),
+        ("developer", "input_text"),
+        ("assistant", "output_text"),
+    ],
+)
+def test_string_content_becomes_a_text_part_for_the_role(role: str, part: str) -> None:
+    (stored,) = _items(_parse(input=[{"role": role, "content": "héllo ✓"}]))
+    assert stored["content"] == [{"type": part, "text": "héllo ✓"}]
+    assert stored["role"] == role
+
+
+def test_a_given_message_status_is_kept() -> None:
+    item = {"role": "assistant", "content": "partial", "status": "incomplete"}
+    (stored,) = _items(_parse(input=[item]))
+    assert stored["status"] == "incomplete"
+    assert stored["content"] == _text("partial", "output_text")
+
+
+def test_content_parts_are_kept_as_given() -> None:
+    parts = [{"type": "input_text", "text": "a"}, {"type": "input_image", "image_url": "u"}]
+    (stored,) = _items(_parse(input=[{"role": "user", "content": parts}]))
+    assert stored["content"] == parts
 
 
 def test_items_with_ids_keep_them() -> None:
     items = [
-        {"id": "msg_mine", "type": "message", "role": "user", "content": "x"},
+        {
+            "id": "msg_mine",
+            "type": "message",
+            "role": "user",
+            "content": _text("x"),
+            "status": "completed",
+        },
         {"id": "fc_mine", "type": "function_call", "call_id": "c", "name": "f", "arguments": "{}"},
         {"id": "fco_mine", "type": "function_call_output", "call_id": "c", "output": "o"},
     ]
@@ -259,15 +360,35 @@ def test_items_with_ids_keep_them() -> None:
     assert _items(request) == items
     # Items already complete are kept as they were sent.
     assert request.input_items == [orjson.dumps(item) for item in items]
+    assert request.input_ids == ["msg_mine", "fc_mine", "fco_mine"]
+
+
+def test_a_message_with_an_id_is_still_normalised() -> None:
+    (stored,) = _items(
+        _parse(input=[{"id": "msg_mine", "type": "message", "role": "user", "content": "x"}])
+    )
+    assert stored == {
+        "id": "msg_mine",
+        "type": "message",
+        "role": "user",
+        "content": _text("x"),
+        "status": "completed",
+    }
 
 
 def test_type_is_added_to_role_only_messages() -> None:
     (with_id, without_id) = _items(
         _parse(input=[{"id": "msg_x", "role": "developer", "content": "d"}, _USER])
     )
-    assert with_id == {"id": "msg_x", "type": "message", "role": "developer", "content": "d"}
+    assert with_id == {
+        "id": "msg_x",
+        "type": "message",
+        "role": "developer",
+        "content": _text("d"),
+        "status": "completed",
+    }
     assert without_id["type"] == "message"
-    assert without_id["role"] == "user" and without_id["content"] == "hi"
+    assert without_id["role"] == "user" and without_id["content"] == _text("hi")
     assert without_id["id"].startswith("msg_")
 
 
@@ -280,7 +401,8 @@ def test_unknown_item_types_are_kept() -> None:
 
 def test_items_keep_their_order() -> None:
     items = [{"role": "user", "content": str(i)} for i in range(5)]
-    assert [item["content"] for item in _items(_parse(input=items))] == ["0", "1", "2", "3", "4"]
+    texts = [item["content"][0]["text"] for item in _items(_parse(input=items))]
+    assert texts == ["0", "1", "2", "3", "4"]
 
 
 # backend_body

@@ -71,6 +71,7 @@ def test_create_with_string_input(client: openai.OpenAI, backend: BackendThread)
         "type": "message",
         "role": "user",
         "content": [{"type": "input_text", "text": f"hi {m}"}],
+        "status": "completed",
     }
 
 
@@ -94,6 +95,12 @@ def test_create_with_item_list_input(client: openai.OpenAI, backend: BackendThre
     ]
     assert all(i["id"].startswith("msg_") for i in sent["input"])
     assert texts(sent["input"]) == [f"rules {m}", f"question {m}"]
+    # String content arrives as content parts, and every message has a status.
+    assert [i["content"] for i in sent["input"]] == [
+        [{"type": "input_text", "text": f"rules {m}"}],
+        [{"type": "input_text", "text": f"question {m}"}],
+    ]
+    assert [i["status"] for i in sent["input"]] == ["completed", "completed"]
 
 
 def test_stream_with_sdk(client: openai.OpenAI) -> None:

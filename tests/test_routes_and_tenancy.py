@@ -15,6 +15,8 @@ from core.routes import Route, match_route
 from core.tenancy import DEFAULT_TENANT, tenant_for
 
 _RID = "resp_0123456789abcdef"
+_CID = "conv_0123456789abcdef"
+_IID = "msg_0123456789abcdef"
 
 
 @pytest.mark.parametrize(
@@ -22,12 +24,12 @@ _RID = "resp_0123456789abcdef"
     [
         ("POST", "/v1/responses", Route("create_response")),
         ("POST", "/v1/responses/", Route("create_response")),
-        ("GET", f"/v1/responses/{_RID}", Route("get_response", _RID)),
-        ("GET", f"/v1/responses/{_RID}/", Route("get_response", _RID)),
-        ("DELETE", f"/v1/responses/{_RID}", Route("delete_response", _RID)),
-        ("GET", f"/v1/responses/{_RID}/input_items", Route("list_input_items", _RID)),
-        ("GET", f"/v1/responses/{_RID}/input_items/", Route("list_input_items", _RID)),
-        ("GET", "/v1/responses/A-z_9", Route("get_response", "A-z_9")),
+        ("GET", f"/v1/responses/{_RID}", Route("get_response", (_RID,))),
+        ("GET", f"/v1/responses/{_RID}/", Route("get_response", (_RID,))),
+        ("DELETE", f"/v1/responses/{_RID}", Route("delete_response", (_RID,))),
+        ("GET", f"/v1/responses/{_RID}/input_items", Route("list_input_items", (_RID,))),
+        ("GET", f"/v1/responses/{_RID}/input_items/", Route("list_input_items", (_RID,))),
+        ("GET", "/v1/responses/A-z_9", Route("get_response", ("A-z_9",))),
         # Operations the gateway does not implement on its own paths: never the backend's.
         ("GET", "/v1/responses", Route("invalid_url")),
         ("DELETE", "/v1/responses", Route("invalid_url")),
@@ -39,6 +41,40 @@ _RID = "resp_0123456789abcdef"
         ("GET", "/v1/responses/bad.id", Route("invalid_url")),
         ("GET", "/v1/responses/" + "x" * 129, Route("invalid_url")),
         ("GET", "/v1/responses//input_items", Route("invalid_url")),
+        ("POST", "/v1/conversations", Route("create_conversation")),
+        ("POST", "/v1/conversations/", Route("create_conversation")),
+        ("GET", f"/v1/conversations/{_CID}", Route("get_conversation", (_CID,))),
+        ("POST", f"/v1/conversations/{_CID}", Route("update_conversation", (_CID,))),
+        ("DELETE", f"/v1/conversations/{_CID}/", Route("delete_conversation", (_CID,))),
+        ("GET", f"/v1/conversations/{_CID}/items", Route("list_conversation_items", (_CID,))),
+        ("POST", f"/v1/conversations/{_CID}/items/", Route("add_conversation_items", (_CID,))),
+        (
+            "GET",
+            f"/v1/conversations/{_CID}/items/{_IID}",
+            Route("get_conversation_item", (_CID, _IID)),
+        ),
+        (
+            "DELETE",
+            f"/v1/conversations/{_CID}/items/{_IID}/",
+            Route("delete_conversation_item", (_CID, _IID)),
+        ),
+        # The gateway owns every conversation path: unknown ones are never the backend's.
+        ("GET", "/v1/conversations", Route("invalid_url")),
+        ("DELETE", "/v1/conversations", Route("invalid_url")),
+        ("PUT", f"/v1/conversations/{_CID}", Route("invalid_url")),
+        ("PATCH", f"/v1/conversations/{_CID}/items", Route("invalid_url")),
+        ("POST", f"/v1/conversations/{_CID}/items/{_IID}", Route("invalid_url")),
+        ("GET", f"/v1/conversations/{_CID}/items/{_IID}/extra", Route("invalid_url")),
+        ("GET", f"/v1/conversations/{_CID}/other", Route("invalid_url")),
+        ("GET", "/v1/conversations/bad.id", Route("invalid_url")),
+        ("GET", "/v1/conversations/" + "x" * 129, Route("invalid_url")),
+        ("GET", "/v1/conversations//items", Route("invalid_url")),
+        # Paths that only share a prefix with the gateway's are not its business.
+        ("POST", "/v1/responses_foo", None),
+        ("GET", "/v1/responses_foo/resp_1", None),
+        ("POST", "/v1/responsesfoo", None),
+        ("POST", "/v1/conversations_foo", None),
+        ("GET", "/v1/conversationsx/conv_1", None),
         # Stateless operations: passed through to the backend.
         ("POST", "/v1/responses/input_tokens", None),
         ("POST", "/v1/responses/input_tokens/", None),
@@ -58,7 +94,14 @@ def test_match_route(method: str, path: str, route: Route | None) -> None:
 
 def test_response_id_up_to_128_characters_is_accepted() -> None:
     rid = "r" * 128
-    assert match_route("GET", f"/v1/responses/{rid}") == Route("get_response", rid)
+    assert match_route("GET", f"/v1/responses/{rid}") == Route("get_response", (rid,))
+
+
+def test_conversation_and_item_ids_up_to_128_characters_are_accepted() -> None:
+    cid, iid = "c" * 128, "i" * 128
+    path = f"/v1/conversations/{cid}/items/{iid}"
+    assert match_route("GET", path) == Route("get_conversation_item", (cid, iid))
+    assert match_route("GET", path + "x") == Route("invalid_url")
 
 
 # Tenancy

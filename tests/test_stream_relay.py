@@ -15,7 +15,10 @@ from redis.asyncio import Redis
 from core.create_flow import CreateResponseFlow
 from core.sse import SseFrame, SseSplitter, encode_event
 from core.stream_relay import StreamRelay
+from storage.protocols import Stores
 from storage.redis_client import connect
+from storage.redis_conversations import RedisConversationStore
+from storage.redis_prompts import RedisPromptStore
 from storage.redis_responses import RedisResponseStore
 
 _LIFECYCLE = {
@@ -40,6 +43,15 @@ async def redis_client(redis_server: RedisServer) -> AsyncIterator[Redis]:
 @pytest.fixture
 def store(redis_client: Redis) -> RedisResponseStore:
     return RedisResponseStore(redis_client)
+
+
+@pytest.fixture
+def stores(store: RedisResponseStore, redis_client: Redis) -> Stores:
+    return Stores(
+        responses=store,
+        conversations=RedisConversationStore(redis_client),
+        prompts=RedisPromptStore(redis_client),
+    )
 
 
 @pytest.fixture
@@ -165,9 +177,9 @@ def _payload(frame: SseFrame) -> dict[str, Any]:
 
 
 async def _start(
-    responses: RedisResponseStore, tenant: str, **fields: Any
+    stores: Stores, tenant: str, **fields: Any
 ) -> tuple[CreateResponseFlow, StreamRelay, bytes]:
-    flow = CreateResponseFlow(responses, tenant)
+    flow = CreateResponseFlow(stores, tenant)
     body = {"model": "m", "input": "hi ✓", "stream": True, "metadata": _METADATA, **fields}
     backend = await flow.prepare(orjson.dumps(body))
     assert flow.streaming
@@ -185,9 +197,9 @@ async def _relay(relay: StreamRelay, stream: bytes, seed: int = 0) -> bytes:
 
 @pytest.mark.parametrize("seed", range(8))
 async def test_events_are_relayed_with_lifecycle_responses_presented(
-    store: RedisResponseStore, tenant: str, seed: int
+    store: RedisResponseStore, stores: Stores, tenant: str, seed: int
 ) -> None:
-    flow, relay, _ = await _start(store, tenant)
+    flow, relay, _ = await _start(stores, tenant)
     events = _events()
     encoded = _encode(events)
     out = await _relay(relay, b"".join(encoded), seed)
@@ -215,14 +227,16 @@ async def test_events_are_relayed_with_lifecycle_responses_presented(
             assert raw in out
 
 
-async def test_output_is_independent_of_chunking(store: RedisResponseStore, tenant: str) -> None:
+async def test_output_is_independent_of_chunking(
+    store: RedisResponseStore, stores: Stores, tenant: str
+) -> None:
     stream = b"".join(_encode(_events()))
     outputs = []
     for seed in range(4):
-        flow, relay, _ = await _start(store, tenant)
+        flow, relay, _ = await _start(stores, tenant)
         out = await _relay(relay, stream, seed)
         outputs.append(out.replace(flow.response_id.encode(), b"resp_X"))
-    flow, relay, _ = await _start(store, tenant)
+    flow, relay, _ = await _start(stores, tenant)
     whole = await relay.feed(stream) + await relay.finish()
     outputs.append(whole.replace(flow.response_id.encode(), b"resp_X"))
     assert len(set(outputs)) == 1
@@ -230,9 +244,9 @@ async def test_output_is_independent_of_chunking(store: RedisResponseStore, tena
 
 @pytest.mark.parametrize("backend_done", [False, True], ids=["no-done", "backend-done"])
 async def test_stream_ends_with_done_exactly_once(
-    store: RedisResponseStore, tenant: str, backend_done: bool
+    store: RedisResponseStore, stores: Stores, tenant: str, backend_done: bool
 ) -> None:
-    _, relay, _ = await _start(store, tenant)
+    _, relay, _ = await _start(stores, tenant)
     stream = b"".join(_encode(_events()))
     if backend_done:
         stream += _DONE
@@ -244,9 +258,9 @@ async def test_stream_ends_with_done_exactly_once(
 
 
 async def test_response_is_stored_only_once_the_completed_event_is_produced(
-    store: RedisResponseStore, tenant: str
+    store: RedisResponseStore, stores: Stores, tenant: str
 ) -> None:
-    flow, relay, _ = await _start(store, tenant)
+    flow, relay, _ = await _start(stores, tenant)
     assert flow.request is not None
     events = _events()
     produced = b""
@@ -281,9 +295,9 @@ async def test_response_is_stored_only_once_the_completed_event_is_produced(
 
 
 async def test_backend_stream_without_event_lines_gets_event_lines(
-    store: RedisResponseStore, tenant: str
+    store: RedisResponseStore, stores: Stores, tenant: str
 ) -> None:
-    flow, relay, _ = await _start(store, tenant)
+    flow, relay, _ = await _start(stores, tenant)
     events = _events()
     encoded = _encode(events, event_lines=False)
     out = await _relay(relay, b"".join(encoded), 5)
@@ -301,9 +315,9 @@ async def test_backend_stream_without_event_lines_gets_event_lines(
 
 
 async def test_stream_cut_before_terminal_event_fails_the_response(
-    store: RedisResponseStore, tenant: str
+    store: RedisResponseStore, stores: Stores, tenant: str
 ) -> None:
-    flow, relay, _ = await _start(store, tenant)
+    flow, relay, _ = await _start(stores, tenant)
     events = _events(terminal=None)
     out = await _relay(relay, b"".join(_encode(events)), 7)
     assert out.endswith(_DONE)
@@ -336,9 +350,9 @@ async def test_stream_cut_before_terminal_event_fails_the_response(
 
 
 async def test_empty_backend_stream_fails_the_response(
-    store: RedisResponseStore, tenant: str
+    store: RedisResponseStore, stores: Stores, tenant: str
 ) -> None:
-    flow, relay, _ = await _start(store, tenant)
+    flow, relay, _ = await _start(stores, tenant)
     out = await relay.finish()
     frames = _frames(out[: -len(_DONE)])
     assert out.endswith(_DONE)
@@ -351,9 +365,9 @@ async def test_empty_backend_stream_fails_the_response(
 
 
 async def test_backend_failed_event_is_relayed_and_stored(
-    store: RedisResponseStore, tenant: str
+    store: RedisResponseStore, stores: Stores, tenant: str
 ) -> None:
-    flow, relay, _ = await _start(store, tenant)
+    flow, relay, _ = await _start(stores, tenant)
     events = _events(terminal="response.failed", completed_output=[])
     events[-1]["response"]["error"] = {"code": "server_error", "message": "model crashed"}
     out = await _relay(relay, b"".join(_encode(events)), 2)
@@ -371,9 +385,9 @@ async def test_backend_failed_event_is_relayed_and_stored(
 
 @pytest.mark.parametrize("terminal", ["response.completed", None], ids=["completed", "cut"])
 async def test_store_false_stores_nothing(
-    store: RedisResponseStore, tenant: str, terminal: str | None
+    store: RedisResponseStore, stores: Stores, tenant: str, terminal: str | None
 ) -> None:
-    flow, relay, _ = await _start(store, tenant, store=False)
+    flow, relay, _ = await _start(stores, tenant, store=False)
     out = await _relay(relay, b"".join(_encode(_events(terminal=terminal))), 4)
     assert out.count(_DONE) == 1
     last = _frames(out[: -len(_DONE)])[-1]
@@ -385,9 +399,9 @@ async def test_store_false_stores_nothing(
 
 
 async def test_completed_with_empty_output_is_filled_from_output_items(
-    store: RedisResponseStore, tenant: str
+    store: RedisResponseStore, stores: Stores, tenant: str
 ) -> None:
-    flow, relay, _ = await _start(store, tenant)
+    flow, relay, _ = await _start(stores, tenant)
     events = _events(completed_output=[])
     second = _message("msg_backend_2", "zweite ✓")
     # A second item, done before the first: the output follows output_index, not arrival.
@@ -402,9 +416,9 @@ async def test_completed_with_empty_output_is_filled_from_output_items(
 
 
 async def test_events_after_the_terminal_event_are_dropped(
-    store: RedisResponseStore, tenant: str
+    store: RedisResponseStore, stores: Stores, tenant: str
 ) -> None:
-    _, relay, _ = await _start(store, tenant)
+    _, relay, _ = await _start(stores, tenant)
     events = _events()
     late = {"type": "response.output_text.delta", "delta": "late", "sequence_number": 99}
     out = await _relay(relay, b"".join(_encode([*events, late])), 1)
@@ -413,9 +427,9 @@ async def test_events_after_the_terminal_event_are_dropped(
 
 
 async def test_terminal_event_without_blank_line_is_flushed(
-    store: RedisResponseStore, tenant: str
+    store: RedisResponseStore, stores: Stores, tenant: str
 ) -> None:
-    flow, relay, _ = await _start(store, tenant)
+    flow, relay, _ = await _start(stores, tenant)
     stream = b"".join(_encode(_events()))
     assert stream.endswith(b"\n\n")
     out = await _relay(relay, stream[:-2], 6)
@@ -425,14 +439,16 @@ async def test_terminal_event_without_blank_line_is_flushed(
     assert await store.get(tenant, flow.response_id) is not None
 
 
-async def test_streamed_responses_chain(store: RedisResponseStore, tenant: str) -> None:
-    first, relay, _ = await _start(store, tenant)
+async def test_streamed_responses_chain(
+    store: RedisResponseStore, stores: Stores, tenant: str
+) -> None:
+    first, relay, _ = await _start(stores, tenant)
     assert first.request is not None
     events = _events()
     await _relay(relay, b"".join(_encode(events)), 0)
 
     second, relay, backend = await _start(
-        store, tenant, input="again", previous_response_id=first.response_id
+        stores, tenant, input="again", previous_response_id=first.response_id
     )
     assert second.request is not None
     sent = orjson.loads(backend)
