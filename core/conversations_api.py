@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from core.errors import NotFoundError
+from core.errors import InvalidRequestError, NotFoundError
 from core.http import Reply, Request
 from core.ids import new_id
 from core.input_items import input_items
@@ -24,6 +24,14 @@ def conversation_not_found(conversation_id: str, param: str = "conversation_id")
     return NotFoundError(f"Conversation with id '{conversation_id}' not found.", param=param)
 
 
+def _duplicate(item_id: str) -> InvalidRequestError:
+    return InvalidRequestError(
+        f"An item with id '{item_id}' is already in the conversation.",
+        param="items",
+        code="duplicate_item_id",
+    )
+
+
 def _items(value: Any, required: bool) -> list[tuple[str, bytes]]:
     if value is None:
         if required:
@@ -32,7 +40,13 @@ def _items(value: Any, required: bool) -> list[tuple[str, bytes]]:
     if not isinstance(value, list):
         raise invalid_type("items", "an array", value)
     check_array_length(value, "items", _MAX_ITEMS)
-    return input_items(value, "items")
+    items = input_items(value, "items")
+    seen: set[str] = set()
+    for item_id, _ in items:
+        if item_id in seen:
+            raise _duplicate(item_id)
+        seen.add(item_id)
+    return items
 
 
 def _item_list(items: list[bytes], has_more: bool) -> bytes:
@@ -94,8 +108,11 @@ class ConversationsApi:
 
     async def add_items(self, tenant: str, conversation_id: str, body: bytes) -> Reply:
         items = _items(json_object(body).get("items"), required=True)
-        if not await self._store.append(tenant, conversation_id, items):
+        taken = await self._store.append(tenant, conversation_id, items)
+        if taken is None:
             raise conversation_not_found(conversation_id)
+        if taken:
+            raise _duplicate(taken[0])
         return Reply(200, _item_list([encoded for _, encoded in items], has_more=False))
 
     async def list_items(self, tenant: str, conversation_id: str, request: Request) -> Reply:

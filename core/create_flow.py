@@ -96,9 +96,23 @@ class CreateResponseFlow:
             )
         if request.conversation_id is not None and status in ("completed", "incomplete"):
             ids = [*request.input_ids, *(str(item.get("id")) for item in response["output"])]
-            turn = list(zip(ids, [*request.input_items, *output], strict=True))
-            # A conversation deleted meanwhile simply takes nothing.
-            await self._stores.conversations.append(self._tenant, request.conversation_id, turn)
+            await self._append_turn(list(zip(ids, [*request.input_items, *output], strict=True)))
+
+    async def _append_turn(self, turn: list[tuple[str, bytes]]) -> None:
+        """Add a finished turn to its conversation. Items whose ids the conversation holds
+        already (a client replaying items) join under fresh ids rather than be lost; a
+        conversation deleted meanwhile simply takes nothing."""
+        assert self.request is not None and self.request.conversation_id is not None
+        conversation = self.request.conversation_id
+        while True:
+            taken = await self._stores.conversations.append(self._tenant, conversation, turn)
+            if not taken:
+                return
+            clashes = set(taken)
+            turn = [
+                (item_id, encoded) if item_id not in clashes else _renamed(encoded)
+                for item_id, encoded in turn
+            ]
 
     async def finish_json(self, raw: bytes) -> bytes:
         """The backend's successful JSON answer, presented and stored."""
@@ -111,6 +125,13 @@ class CreateResponseFlow:
         self.present(response)
         await self.persist(response)
         return orjson.dumps(response)
+
+
+def _renamed(encoded: bytes) -> tuple[str, bytes]:
+    item = orjson.loads(encoded)
+    prefix = str(item.get("id", "item")).split("_", 1)[0] or "item"
+    item["id"] = new_id(prefix)
+    return item["id"], orjson.dumps(item)
 
 
 def backend_error(status: int, body: bytes) -> UpstreamError:

@@ -71,7 +71,10 @@ def check_item(value: Any, param: str) -> dict[str, Any]:
                 raise missing(f"{param}.{key}")
         if kind == "function_call_output" and "output" not in item:
             raise missing(f"{param}.output")
-    if item.get("id") is None or "type" not in item:
+    item_id = item.get("id")
+    if item_id is not None and (not isinstance(item_id, str) or not 0 < len(item_id) <= 256):
+        raise invalid_type(f"{param}.id", "a string of 1 to 256 characters", item_id)
+    if item_id is None or "type" not in item:
         # Stored items need ids (for listing and paging) and a type; the hosted API
         # fills both in too.
         fields: dict[str, Any] = {"id": item.get("id") or new_id(_ID_PREFIX.get(kind, "item"))}

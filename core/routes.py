@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 __all__ = ["Route", "match_route"]
 
@@ -14,7 +15,8 @@ class Route:
     ids: tuple[str, ...] = ()
 
 
-_ID = r"([A-Za-z0-9_\-]{1,128})"
+# Ids are opaque: anything but a slash (clients may bring items with ids of their own).
+_ID = r"([^/]{1,256})"
 _TABLE: list[tuple[str, re.Pattern[str], str]] = [
     (method, re.compile(pattern + "/?"), operation)
     for method, pattern, operation in (
@@ -51,7 +53,7 @@ def match_route(method: str, path: str) -> Route | None:
         if verb == method:
             found = pattern.fullmatch(path)
             if found:
-                return Route(operation, found.groups())
+                return Route(operation, tuple(unquote(part) for part in found.groups()))
     owned = any(path == prefix or path.startswith(prefix + "/") for prefix in _OWNED)
     if owned and path.rstrip("/") not in _PASS_THROUGH:
         return Route("invalid_url")

@@ -75,7 +75,8 @@ class ConversationStore(Protocol):
     """Conversations and their items, scoped by tenant.
 
     Items keep the position they were added at (no renumbering), and a batch of items
-    is added all together or not at all, after everything already there.
+    is added all together or not at all, after everything already there. Item ids are
+    unique within a conversation.
     """
 
     async def create(
@@ -91,8 +92,9 @@ class ConversationStore(Protocol):
 
     async def append(
         self, tenant: str, conversation_id: str, items: list[tuple[str, bytes]]
-    ) -> bool:
-        """Add (id, encoded item) pairs after the existing items; False if no conversation."""
+    ) -> list[str] | None:
+        """Add (id, encoded item) pairs after the existing items. None without the
+        conversation; else the ids it already holds, in which case nothing was added."""
 
     async def context(self, tenant: str, conversation_id: str) -> bytes | None:
         """All items in order, encoded and joined with commas."""

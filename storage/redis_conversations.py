@@ -7,8 +7,8 @@ Under the tenant's prefix:
 - `co:<conversation>`: sorted set of positions (member = score = position).
 - `cx:<conversation>`: hash item id -> position.
 
-Positions only grow, so an item keeps its place whatever is added or deleted around it,
-and items keyed by position mean that an id given twice never overwrites an item.
+Positions only grow, so an item keeps its place whatever is added or deleted around it.
+An item id is unique within its conversation: a batch that repeats one is refused whole.
 """
 
 from __future__ import annotations
@@ -23,13 +23,19 @@ from storage.tenant_keys import tenant_prefix
 __all__ = ["RedisConversationStore"]
 
 # KEYS[1] = c:<id>. ARGV: prefix, conversation id, must exist ('1' or '0'), record or '',
-# then item id / item pairs.
+# then item id / item pairs. Answers 0 without the conversation, else the ids already
+# there (and then writes nothing).
 _APPEND = """
 local p, conv = ARGV[1], ARGV[2]
 if ARGV[3] == '1' and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local ci, co, cx = p .. 'ci:' .. conv, p .. 'co:' .. conv, p .. 'cx:' .. conv
+local taken = {}
+for i = 5, #ARGV, 2 do
+  if redis.call('HEXISTS', cx, ARGV[i]) == 1 then taken[#taken + 1] = ARGV[i] end
+end
+if #taken > 0 then return taken end
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'obj', ARGV[4]) end
 local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
-local ci, co, cx = p .. 'ci:' .. conv, p .. 'co:' .. conv, p .. 'cx:' .. conv
 for i = 5, #ARGV, 2 do
   n = n + 1
   redis.call('HSET', ci, n, ARGV[i + 1])
@@ -37,7 +43,7 @@ for i = 5, #ARGV, 2 do
   redis.call('HSET', cx, ARGV[i], n)
 end
 redis.call('HSET', KEYS[1], 'n', n)
-return 1
+return {}
 """
 
 # ARGV: prefix, conversation id, first index, last index, descending ('1'), after id or ''
@@ -138,10 +144,11 @@ class RedisConversationStore:
 
     async def append(
         self, tenant: str, conversation_id: str, items: list[tuple[str, bytes]]
-    ) -> bool:
+    ) -> list[str] | None:
         p, key = self._keys(tenant, conversation_id)
         args = [p, conversation_id, "1", "", *_flatten(items)]
-        return bool(await self._append(keys=[key], args=args))
+        found: Any = await self._append(keys=[key], args=args)
+        return None if found == 0 else [taken.decode() for taken in found]
 
     async def context(self, tenant: str, conversation_id: str) -> bytes | None:
         p, key = self._keys(tenant, conversation_id)
