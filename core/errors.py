@@ -11,6 +11,7 @@ __all__ = [
     "GatewayError",
     "InvalidRequestError",
     "NotFoundError",
+    "PayloadTooLargeError",
     "ServerError",
     "UpstreamError",
     "error_body",
@@ -51,6 +52,11 @@ class InvalidRequestError(GatewayError):
 
 class NotFoundError(GatewayError):
     status = 404
+    type_ = "invalid_request_error"
+
+
+class PayloadTooLargeError(GatewayError):
+    status = 413
     type_ = "invalid_request_error"
 
 

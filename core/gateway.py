@@ -8,7 +8,9 @@ from functools import partial
 from core.conversations_api import ConversationsApi
 from core.create_flow import CreateResponseFlow
 from core.errors import GatewayError, NotFoundError
-from core.http import BodyHandler, Reply, Request, error_reply
+from core.file_upload import FileUpload
+from core.files_api import FilesApi
+from core.http import BodyHandler, BodySink, Reply, Request, error_reply
 from core.prompts_api import PromptsApi
 from core.responses_api import delete_response, get_response, list_input_items
 from core.routes import match_route
@@ -19,7 +21,7 @@ __all__ = ["Gateway", "Outcome"]
 
 # A reply now, a reply once the body is read, a flow that forwards to the backend, or
 # None to pass the request through untouched.
-Outcome = Reply | BodyHandler | CreateResponseFlow | None
+Outcome = Reply | BodyHandler | BodySink | CreateResponseFlow | None
 
 
 def _guarded(handler: BodyHandler) -> BodyHandler:
@@ -39,9 +41,16 @@ WithBody = Callable[[str, tuple[str, ...], bytes], Awaitable[Reply]]
 
 
 class Gateway:
-    def __init__(self, stores: Stores, tenant_header: str | None = None) -> None:
+    def __init__(
+        self,
+        stores: Stores,
+        tenant_header: str | None = None,
+        max_upload_bytes: int = 512 * 1024 * 1024,
+    ) -> None:
         self._stores = stores
         self._tenant_header = tenant_header
+        self._max_upload = max_upload_bytes
+        files = FilesApi(stores)
         responses = stores.responses
         conversations = ConversationsApi(stores.conversations)
         prompts = PromptsApi(stores.prompts)
@@ -58,6 +67,10 @@ class Gateway:
             "get_prompt": lambda t, ids, r: prompts.retrieve(t, ids[0], r),
             "delete_prompt": lambda t, ids, _: prompts.delete(t, ids[0]),
             "list_prompt_versions": lambda t, ids, r: prompts.list_versions(t, ids[0], r),
+            "list_files": lambda t, _, r: files.list(t, r),
+            "get_file": lambda t, ids, _: files.retrieve(t, ids[0]),
+            "get_file_content": lambda t, ids, _: files.content(t, ids[0]),
+            "delete_file": lambda t, ids, _: files.delete(t, ids[0]),
         }
         self._with_body: dict[str, WithBody] = {
             "create_conversation": lambda t, _, b: conversations.create(t, b),
@@ -79,6 +92,11 @@ class Gateway:
         if op in self._with_body:
             return _guarded(partial(self._with_body[op], tenant, route.ids))
         try:
+            if op == "upload_file":
+                stores = self._stores
+                return FileUpload(
+                    stores.files, stores.blobs, tenant, request.headers, self._max_upload
+                )
             if op in self._immediate:
                 return await self._immediate[op](tenant, route.ids, request)
             raise NotFoundError(f"Invalid URL ({request.method} {request.path})")

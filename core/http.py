@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import parse_qs
 
 from core.errors import GatewayError
 
-__all__ = ["BodyHandler", "Reply", "Request", "error_reply"]
+__all__ = ["BodyHandler", "BodySink", "Reply", "Request", "error_reply"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,3 +39,14 @@ def error_reply(error: GatewayError) -> Reply:
 
 # An operation that answers once it has the request body.
 BodyHandler = Callable[[bytes], Awaitable[Reply]]
+
+
+class BodySink(Protocol):
+    """An operation that consumes a request body as it streams in (an upload), then
+    answers. `feed` raises a GatewayError to refuse the rest."""
+
+    async def feed(self, chunk: bytes) -> None: ...
+
+    async def finish(self) -> Reply: ...
+
+    async def abort(self) -> None: ...

@@ -32,6 +32,11 @@ _TABLE: list[tuple[str, re.Pattern[str], str]] = [
         ("POST", rf"/v1/conversations/{_ID}/items", "add_conversation_items"),
         ("GET", rf"/v1/conversations/{_ID}/items/{_ID}", "get_conversation_item"),
         ("DELETE", rf"/v1/conversations/{_ID}/items/{_ID}", "delete_conversation_item"),
+        ("POST", r"/v1/files", "upload_file"),
+        ("GET", r"/v1/files", "list_files"),
+        ("GET", rf"/v1/files/{_ID}", "get_file"),
+        ("DELETE", rf"/v1/files/{_ID}", "delete_file"),
+        ("GET", rf"/v1/files/{_ID}/content", "get_file_content"),
         ("POST", r"/v1/prompts", "create_prompt"),
         ("GET", r"/v1/prompts", "list_prompts"),
         ("GET", rf"/v1/prompts/{_ID}", "get_prompt"),
@@ -42,7 +47,7 @@ _TABLE: list[tuple[str, re.Pattern[str], str]] = [
     )
 ]
 # Prefixes whose state only the gateway holds: never let the backend answer for them.
-_OWNED = ("/v1/responses", "/v1/conversations", "/v1/prompts")
+_OWNED = ("/v1/responses", "/v1/conversations", "/v1/prompts", "/v1/files")
 # Stateless operations a backend may implement: forwarded as they are.
 _PASS_THROUGH = frozenset(("/v1/responses/input_tokens", "/v1/responses/compact"))
 

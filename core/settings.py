@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     tenant_header: str | None = Field(
         None, description="Trusted header carrying the tenant, set by the operator's auth layer."
     )
+    max_upload_bytes: int = Field(
+        512 * 1024 * 1024, gt=0, description="Largest file upload accepted (POST /v1/files)."
+    )
     log_level: str = Field("info", description="debug, info, warning or error.")
 
     def backend_parts(self) -> tuple[str, str, int, str]:

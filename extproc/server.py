@@ -45,7 +45,11 @@ class ExternalProcessor(ExternalProcessorServicer):  # type: ignore[misc]
 async def start_server(
     gateway: Gateway, address: str, backend_api_key: str | None
 ) -> grpc.aio.Server:
-    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+    # Envoy hands over body chunks as large as its buffer limit (tens of MB), and a
+    # buffered body arrives whole: lift gRPC's 4 MB receive default.
+    server = grpc.aio.server(
+        options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 256 << 20)]
+    )
     add_ExternalProcessorServicer_to_server(ExternalProcessor(gateway, backend_api_key), server)
     if server.add_insecure_port(address) == 0:
         raise OSError(f"cannot listen on {address}")

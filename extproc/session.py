@@ -13,7 +13,7 @@ import logging
 from core.create_flow import CreateResponseFlow, backend_error
 from core.errors import BadGatewayError, GatewayError, InvalidRequestError, ServerError
 from core.gateway import Gateway
-from core.http import BodyHandler, Reply, Request, error_reply
+from core.http import BodyHandler, BodySink, Reply, Request, error_reply
 from core.stream_relay import StreamRelay
 from extproc.messages import body_reply, header_map, headers_reply, immediate, mutation
 from extproc.protos import ProcessingMode, ProcessingRequest, ProcessingResponse
@@ -45,6 +45,7 @@ class StreamSession:
         self._backend_auth = f"Bearer {backend_api_key}" if backend_api_key else None
         self._flow: CreateResponseFlow | None = None
         self._body_handler: BodyHandler | None = None
+        self._sink: BodySink | None = None  # an upload streaming in
         self._relay: StreamRelay | None = None
         self._error_status = 0  # the backend's error status, once seen
         self._body = bytearray()
@@ -60,7 +61,11 @@ class StreamSession:
                 return self._response_headers(message)
             if kind == "response_body":
                 return await self._response_body(message)
+            if kind == "request_trailers" and self._sink is not None:
+                sink, self._sink = self._sink, None
+                return immediate(await sink.finish())
         except GatewayError as error:
+            self._sink = None  # a refused upload has already dropped what it wrote
             return immediate(error_reply(error))
         except Exception:
             # A bug or a storage outage fails this request with a proper error body,
@@ -70,14 +75,17 @@ class StreamSession:
         return None
 
     async def close(self) -> None:
-        """Envoy ended the stream; a relay cut off mid-stream is recorded as failed."""
+        """Envoy ended the stream: an unfinished upload is dropped, and a relay cut off
+        mid-stream is recorded as failed."""
+        if self._sink is not None:
+            await self._sink.abort()
         if self._relay is not None:
             try:
                 await self._relay.abandon()
             except Exception:
                 log.exception("recording a broken stream failed")
 
-    async def _request_headers(self, message: ProcessingRequest) -> ProcessingResponse:
+    async def _request_headers(self, message: ProcessingRequest) -> ProcessingResponse | None:
         headers = header_map(message)
         request = Request.from_target(headers.get(":method", ""), headers.get(":path", ""), headers)
         outcome = await self._gateway.handle(request)
@@ -85,11 +93,23 @@ class StreamSession:
             return headers_reply(response_phase=False)
         if isinstance(outcome, Reply):
             return immediate(outcome)
-        if not isinstance(outcome, CreateResponseFlow):
+        if isinstance(outcome, CreateResponseFlow):
+            return self._start_create(outcome, message)
+        if callable(outcome):
             if message.request_headers.end_of_stream:
                 return immediate(await outcome(b""))
             self._body_handler = outcome
             return headers_reply(response_phase=False, mode=_BODY_MODE)
+        # An upload: its filter streams the body without waiting for an answer to the
+        # headers; the only answer is the final reply, so nothing reaches the backend.
+        if message.request_headers.end_of_stream:
+            return immediate(await outcome.finish())
+        self._sink = outcome
+        return None
+
+    def _start_create(
+        self, outcome: CreateResponseFlow, message: ProcessingRequest
+    ) -> ProcessingResponse:
         if message.request_headers.end_of_stream:
             raise InvalidRequestError("The request body is empty; the API expects a JSON payload.")
         self._flow = outcome
@@ -101,7 +121,14 @@ class StreamSession:
             mode=_CREATE_MODE,
         )
 
-    async def _request_body(self, message: ProcessingRequest) -> ProcessingResponse:
+    async def _request_body(self, message: ProcessingRequest) -> ProcessingResponse | None:
+        if self._sink is not None:
+            sink = self._sink
+            await sink.feed(message.request_body.body)
+            if not message.request_body.end_of_stream:
+                return None
+            self._sink = None
+            return immediate(await sink.finish())
         if self._body_handler is not None:
             return immediate(await self._body_handler(message.request_body.body))
         assert self._flow is not None

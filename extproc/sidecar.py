@@ -7,9 +7,11 @@ import grpc
 from core.gateway import Gateway
 from core.settings import Settings
 from extproc.server import start_server
+from storage.blob_store import LocalBlobStore
 from storage.protocols import Stores
 from storage.redis_client import connect
 from storage.redis_conversations import RedisConversationStore
+from storage.redis_files import RedisFileStore
 from storage.redis_prompts import RedisPromptStore
 from storage.redis_responses import RedisResponseStore
 
@@ -28,8 +30,10 @@ class Sidecar:
             responses=RedisResponseStore(self._redis),
             conversations=RedisConversationStore(self._redis),
             prompts=RedisPromptStore(self._redis),
+            files=RedisFileStore(self._redis),
+            blobs=LocalBlobStore(self._settings.data_dir.resolve() / "files"),
         )
-        gateway = Gateway(stores, self._settings.tenant_header)
+        gateway = Gateway(stores, self._settings.tenant_header, self._settings.max_upload_bytes)
         address = f"127.0.0.1:{self._settings.extproc_port}"
         self._server = await start_server(gateway, address, self._settings.backend_api_key)
 

@@ -8,11 +8,14 @@ decodes and re-encodes history.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+
+from storage.blob_store import BlobStore
 
 __all__ = [
     "ChainContext",
     "ConversationStore",
+    "FileStore",
     "ItemPage",
     "PromptHeader",
     "PromptStore",
@@ -114,6 +117,23 @@ class ConversationStore(Protocol):
         """(conversation record, whether the item existed), or None without it."""
 
 
+class FileStore(Protocol):
+    """File objects (metadata), scoped by tenant; expired files read as missing."""
+
+    async def create(self, tenant: str, file: dict[str, Any]) -> None: ...
+
+    async def get(self, tenant: str, file_id: str) -> dict[str, Any] | None: ...
+
+    async def page(
+        self, tenant: str, purpose: str | None, limit: int, descending: bool, after: str | None
+    ) -> ItemPage: ...
+
+    async def delete(self, tenant: str, file_id: str) -> bool: ...
+
+    async def expired(self, now: float, limit: int = 100) -> list[tuple[str, str]]:
+        """(tenant, file id) of files past their expiry, for the reaper."""
+
+
 @dataclass(frozen=True, slots=True)
 class Stores:
     """Every store the engine uses, handed around as one."""
@@ -121,6 +141,8 @@ class Stores:
     responses: ResponseStore
     conversations: ConversationStore
     prompts: PromptStore
+    files: FileStore
+    blobs: BlobStore
 
 
 class PromptStore(Protocol):

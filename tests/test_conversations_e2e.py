@@ -12,6 +12,7 @@ import httpx
 import openai
 import pytest
 from fake_backend import BackendThread
+from harness import RedisServer, Stack
 
 JSON = dict[str, Any]
 
@@ -251,3 +252,45 @@ def test_fifty_parallel_responses_into_one_conversation(
         assert question["role"] == "user" and answer["role"] == "assistant"
         assert text_of(answer) == f"reply to: {text_of(question)}"
         assert answer["id"] == outputs[text_of(question)]
+
+
+# The backend's own answer to a path it does not serve.
+BACKEND_404 = {
+    "error": {"message": "not found", "type": "invalid_request_error", "param": None, "code": None}
+}
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/conversations_foo", "/conversations_foo/conv_1/items", "/prompts_foo", "/responses_foo"],
+)
+def test_a_path_only_sharing_a_prefix_is_the_backends(
+    http: httpx.Client, backend: BackendThread, path: str
+) -> None:
+    backend.clear()
+    resp = http.post(path, json={"n": 1})
+    assert (resp.status_code, resp.json()) == (404, BACKEND_404)
+    assert [(r.method, r.path, r.body) for r in backend.requests] == [
+        ("POST", f"/v1{path}", {"n": 1})
+    ]
+
+
+def test_a_path_only_sharing_a_prefix_skips_the_processor(
+    redis_server: RedisServer, backend: BackendThread
+) -> None:
+    """It takes the generic route: the backend path rewrite, and no processor at all."""
+    gateway = Stack(backend.url, redis_server.url)  # a backend without a path prefix
+    try:
+        gateway.start()
+        gateway.sidecar.stop()
+        backend.clear()
+        with httpx.Client(base_url=gateway.base_url, timeout=30) as raw:
+            resp = raw.get("/conversations_foo", params={"limit": 1})
+            assert (resp.status_code, resp.json()) == (404, BACKEND_404)
+            assert [r.path for r in backend.requests] == ["/conversations_foo?limit=1"]
+            # The gateway's own paths need the processor, which is gone: they fail closed.
+            for path in ("/conversations", "/conversations/conv_1", "/prompts/p.1"):
+                assert raw.get(path).status_code == 503, path
+            assert len(backend.requests) == 1
+    finally:
+        gateway.stop()

@@ -36,6 +36,10 @@ def items(count: int) -> list[JSON]:
     return [{"role": "user", "content": f"item {n}"} for n in range(count)]
 
 
+def with_id(item_id: Any) -> JSON:
+    return {"role": "user", "content": "x", "id": item_id}
+
+
 @pytest.fixture
 def conversation(http: httpx.Client) -> JSON:
     m = uuid.uuid4().hex
@@ -81,6 +85,14 @@ INVALID: list[tuple[str, str | None, Any, JSON, str | None, str | None]] = [
     ("POST", "/items", {}, {}, "items", "missing_required_parameter"),
     ("POST", "/items", {"items": [5]}, {}, "items[0]", "invalid_type"),
     ("POST", "/items", NOT_JSON, {}, None, None),
+    ("POST", None, {"items": [with_id(5)]}, {}, "items[0].id", "invalid_type"),
+    ("POST", "/items", {"items": [*items(1), with_id("")]}, {}, "items[1].id", "invalid_type"),
+    ("POST", "/items", {"items": [with_id("i" * 257)]}, {}, "items[0].id", "invalid_type"),
+    # Item ids are unique within a conversation: a batch may not repeat one.
+    ("POST", None, {"items": [with_id("a.1"), with_id("a.1")]}, {}, "items",
+     "duplicate_item_id"),
+    ("POST", "/items", {"items": [with_id("b"), *items(1), with_id("b")]}, {}, "items",
+     "duplicate_item_id"),
     ("GET", "/items", None, {"limit": 0}, "limit", "integer_below_min_value"),
     ("GET", "/items", None, {"limit": 101}, "limit", "integer_above_max_value"),
     ("GET", "/items", None, {"limit": "ten"}, "limit", "invalid_type"),
@@ -255,7 +267,8 @@ def test_conversation_with_previous_response_id_is_400(
         ("PUT", "/conversations/conv_1"),
         ("PATCH", "/conversations/conv_1/items"),
         ("GET", "/conversations/conv_1/items/msg_1/extra"),
-        ("GET", "/conversations/bad.id"),
+        ("GET", "/conversations/" + "c" * 257),
+        ("DELETE", "/conversations/conv_1/items/" + "i" * 257),
     ],
 )
 def test_unknown_conversation_path_is_404(
@@ -264,4 +277,22 @@ def test_unknown_conversation_path_is_404(
     backend.clear()
     resp = http.request(method, path)
     assert_error(resp, 404, None, None, f"Invalid URL ({method} /v1{path})")
+    assert backend.requests == []
+
+
+@pytest.mark.parametrize(
+    ("path", "conversation_id"),
+    [
+        ("/conversations/bad.id", "bad.id"),
+        ("/conversations/bad.id/items", "bad.id"),
+        ("/conversations/conv%20x%2Fy/items/msg_1", "conv x/y"),
+        ("/conversations/" + "c" * 256, "c" * 256),
+    ],
+)
+def test_any_path_segment_is_a_conversation_id(
+    http: httpx.Client, backend: BackendThread, path: str, conversation_id: str
+) -> None:
+    backend.clear()
+    message = f"Conversation with id '{conversation_id}' not found."
+    assert_error(http.get(path), 404, "conversation_id", None, message)
     assert backend.requests == []

@@ -1,17 +1,19 @@
-"""parse_create_request validation and normalisation, and the backend's stateless body."""
+"""parse_create_request: validation, options, and item ids.
+
+Item normalisation is in test_create_request_items.py, the backend's body in
+test_backend_body.py.
+"""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import orjson
 import pytest
 
-from core.create_request import CreateRequest, backend_body, parse_create_request
+from core.create_request import CreateRequest, parse_create_request
 from core.errors import InvalidRequestError
 
-_ID = re.compile(r"^(?P<prefix>[a-z]+)_[0-9a-f]{48}$")
 _USER = {"role": "user", "content": "hi"}
 
 
@@ -144,6 +146,34 @@ _INVALID: dict[str, tuple[bytes, str | None, str | None]] = {
     "conversation id int": (_body(conversation=7), "conversation", "invalid_type"),
     "conversation list": (_body(conversation=["conv_1"]), "conversation", "invalid_type"),
     "background": (_body(background=True), "background", "unsupported_parameter"),
+    "item id int": (_body(input=[{**_USER, "id": 5}]), "input[0].id", "invalid_type"),
+    "item id empty": (_body(input=[{**_USER, "id": ""}]), "input[0].id", "invalid_type"),
+    "item id of 257 characters": (
+        _body(input=[{**_USER, "id": "x" * 257}]),
+        "input[0].id",
+        "invalid_type",
+    ),
+    "item id false": (_body(input=[{**_USER, "id": False}]), "input[0].id", "invalid_type"),
+    "item id list": (_body(input=[{**_USER, "id": ["msg_1"]}]), "input[0].id", "invalid_type"),
+    "second item id object": (
+        _body(input=[_USER, {**_USER, "id": {"id": "msg_1"}}]),
+        "input[1].id",
+        "invalid_type",
+    ),
+    "function_call id int": (
+        _body(
+            input=[
+                {"type": "function_call", "call_id": "c", "name": "f", "arguments": "{}", "id": 7}
+            ]
+        ),
+        "input[0].id",
+        "invalid_type",
+    ),
+    "unknown item type id empty": (
+        _body(input=[{"type": "reasoning", "summary": [], "id": ""}]),
+        "input[0].id",
+        "invalid_type",
+    ),
 }
 
 
@@ -249,250 +279,3 @@ def test_previous_response_id_without_input_is_accepted() -> None:
     request = parse_create_request(orjson.dumps({"model": "m", "previous_response_id": "resp_1"}))
     assert request.input_items == []
     assert request.previous_response_id == "resp_1"
-
-
-def test_string_input_becomes_one_user_message() -> None:
-    request = _parse(input="héllo ✓")
-    (item,) = _items(request)
-    assert item["type"] == "message"
-    assert item["role"] == "user"
-    assert item["content"] == [{"type": "input_text", "text": "héllo ✓"}]
-    assert item["status"] == "completed"
-    match = _ID.match(item["id"])
-    assert match is not None and match["prefix"] == "msg"
-
-
-def test_string_inputs_get_distinct_ids() -> None:
-    first, second = _items(_parse(input="a"))[0], _items(_parse(input="a"))[0]
-    assert first["id"] != second["id"]
-
-
-def _text(text: str, part: str = "input_text") -> list[dict[str, str]]:
-    return [{"type": part, "text": text}]
-
-
-@pytest.mark.parametrize(
-    ("item", "prefix", "expected"),
-    [
-        (
-            {"type": "message", "role": "user", "content": "x"},
-            "msg",
-            {"type": "message", "role": "user", "content": _text("x"), "status": "completed"},
-        ),
-        (
-            {"role": "assistant", "content": _text("y", "output_text")},
-            "msg",
-            {
-                "type": "message",
-                "role": "assistant",
-                "content": _text("y", "output_text"),
-                "status": "completed",
-            },
-        ),
-        (
-            {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"},
-            "fc",
-            {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"},
-        ),
-        (
-            {"type": "function_call_output", "call_id": "c1", "output": "sunny"},
-            "fco",
-            {"type": "function_call_output", "call_id": "c1", "output": "sunny"},
-        ),
-        (
-            {"type": "message", "role": "user", "content": "x", "id": None},
-            "msg",
-            {"type": "message", "role": "user", "content": _text("x"), "status": "completed"},
-        ),
-    ],
-)
-def test_items_without_id_get_a_prefixed_id(
-    item: dict[str, Any], prefix: str, expected: dict[str, Any]
-) -> None:
-    (stored,) = _items(_parse(input=[item]))
-    match = _ID.match(stored["id"])
-    assert match is not None, stored["id"]
-    assert match["prefix"] == prefix
-    assert {k: v for k, v in stored.items() if k != "id"} == expected
-
-
-@pytest.mark.parametrize(
-    ("role", "part"),
-    [
-        ("user", "input_text"),
-        ("system", "input_text"),
-        ("developer", "input_text"),
-        ("assistant", "output_text"),
-    ],
-)
-def test_string_content_becomes_a_text_part_for_the_role(role: str, part: str) -> None:
-    (stored,) = _items(_parse(input=[{"role": role, "content": "héllo ✓"}]))
-    assert stored["content"] == [{"type": part, "text": "héllo ✓"}]
-    assert stored["role"] == role
-
-
-def test_a_given_message_status_is_kept() -> None:
-    item = {"role": "assistant", "content": "partial", "status": "incomplete"}
-    (stored,) = _items(_parse(input=[item]))
-    assert stored["status"] == "incomplete"
-    assert stored["content"] == _text("partial", "output_text")
-
-
-def test_content_parts_are_kept_as_given() -> None:
-    parts = [{"type": "input_text", "text": "a"}, {"type": "input_image", "image_url": "u"}]
-    (stored,) = _items(_parse(input=[{"role": "user", "content": parts}]))
-    assert stored["content"] == parts
-
-
-def test_items_with_ids_keep_them() -> None:
-    items = [
-        {
-            "id": "msg_mine",
-            "type": "message",
-            "role": "user",
-            "content": _text("x"),
-            "status": "completed",
-        },
-        {"id": "fc_mine", "type": "function_call", "call_id": "c", "name": "f", "arguments": "{}"},
-        {"id": "fco_mine", "type": "function_call_output", "call_id": "c", "output": "o"},
-    ]
-    request = _parse(input=items)
-    assert _items(request) == items
-    # Items already complete are kept as they were sent.
-    assert request.input_items == [orjson.dumps(item) for item in items]
-    assert request.input_ids == ["msg_mine", "fc_mine", "fco_mine"]
-
-
-def test_a_message_with_an_id_is_still_normalised() -> None:
-    (stored,) = _items(
-        _parse(input=[{"id": "msg_mine", "type": "message", "role": "user", "content": "x"}])
-    )
-    assert stored == {
-        "id": "msg_mine",
-        "type": "message",
-        "role": "user",
-        "content": _text("x"),
-        "status": "completed",
-    }
-
-
-def test_type_is_added_to_role_only_messages() -> None:
-    (with_id, without_id) = _items(
-        _parse(input=[{"id": "msg_x", "role": "developer", "content": "d"}, _USER])
-    )
-    assert with_id == {
-        "id": "msg_x",
-        "type": "message",
-        "role": "developer",
-        "content": _text("d"),
-        "status": "completed",
-    }
-    assert without_id["type"] == "message"
-    assert without_id["role"] == "user" and without_id["content"] == _text("hi")
-    assert without_id["id"].startswith("msg_")
-
-
-def test_unknown_item_types_are_kept() -> None:
-    item = {"type": "reasoning", "summary": [], "encrypted_content": "xyz"}
-    (stored,) = _items(_parse(input=[item]))
-    assert {k: v for k, v in stored.items() if k != "id"} == item
-    assert stored["id"]
-
-
-def test_items_keep_their_order() -> None:
-    items = [{"role": "user", "content": str(i)} for i in range(5)]
-    texts = [item["content"][0]["text"] for item in _items(_parse(input=items))]
-    assert texts == ["0", "1", "2", "3", "4"]
-
-
-# backend_body
-
-
-def _full_request() -> CreateRequest:
-    return parse_create_request(
-        orjson.dumps(
-            {
-                "model": "gpt-x",
-                "input": [_USER, {"type": "function_call_output", "call_id": "c", "output": "ok"}],
-                "previous_response_id": "resp_prev",
-                "metadata": {"k": "v"},
-                "conversation": None,
-                "prompt": None,
-                "store": True,
-                "stream": True,
-                "instructions": "be brief ✓",
-                "tools": [{"type": "function", "name": "f", "parameters": {}}],
-                "temperature": 0.25,
-                "max_output_tokens": 64,
-            }
-        )
-    )
-
-
-def test_backend_body_puts_context_then_new_items_in_input() -> None:
-    request = _full_request()
-    context = [
-        orjson.dumps({"id": "msg_old", "type": "message", "role": "user", "content": "é"}),
-        orjson.dumps({"id": "msg_ans", "type": "message", "role": "assistant", "content": []}),
-    ]
-    raw = backend_body(request, b",".join(context))
-    body = orjson.loads(raw)
-    assert body["input"] == [orjson.loads(item) for item in [*context, *request.input_items]]
-    assert b'"input":[' + b",".join([*context, *request.input_items]) + b"]}" in raw
-
-
-def test_backend_body_is_stateless() -> None:
-    body = orjson.loads(backend_body(_full_request(), b""))
-    assert body["store"] is False
-    for field in ("previous_response_id", "metadata", "conversation", "prompt"):
-        assert field not in body, field
-
-
-def test_backend_body_keeps_other_fields() -> None:
-    body = orjson.loads(backend_body(_full_request(), b""))
-    assert body["model"] == "gpt-x"
-    assert body["instructions"] == "be brief ✓"
-    assert body["tools"] == [{"type": "function", "name": "f", "parameters": {}}]
-    assert body["temperature"] == 0.25
-    assert body["max_output_tokens"] == 64
-    assert body["stream"] is True
-
-
-def test_backend_body_with_store_false_request() -> None:
-    request = _parse(store=False, stream=False)
-    body = orjson.loads(backend_body(request, b""))
-    assert body["store"] is False
-    assert body["stream"] is False
-    assert body["input"] == _items(request)
-
-
-def test_backend_body_of_a_continuation_without_new_input() -> None:
-    request = parse_create_request(orjson.dumps({"model": "m", "previous_response_id": "resp_1"}))
-    context = [orjson.dumps({"id": "msg_1", "type": "message", "role": "user", "content": "x"})]
-    raw = backend_body(request, b",".join(context))
-    body = orjson.loads(raw)
-    assert body == {"model": "m", "store": False, "input": [orjson.loads(context[0])]}
-    assert raw.endswith(b'"input":[' + context[0] + b"]}")
-
-
-def test_backend_body_of_a_continuation_with_several_context_items_and_no_new_input() -> None:
-    request = parse_create_request(orjson.dumps({"model": "m", "previous_response_id": "resp_1"}))
-    context = [
-        orjson.dumps({"id": f"msg_{i}", "type": "message", "content": "x"}) for i in range(3)
-    ]
-    raw = backend_body(request, b",".join(context))
-    assert raw.endswith(b'"input":[' + b",".join(context) + b"]}")
-    assert orjson.loads(raw)["input"] == [orjson.loads(item) for item in context]
-
-
-def test_backend_body_with_no_items_at_all_is_valid_json() -> None:
-    request = parse_create_request(orjson.dumps({"model": "m", "previous_response_id": "resp_1"}))
-    assert orjson.loads(backend_body(request, b"")) == {"model": "m", "store": False, "input": []}
-
-
-def test_backend_body_splices_stored_bytes_unchanged() -> None:
-    # A stored item is forwarded byte for byte (no re-encoding).
-    stored = b'{"id":"msg_1","type":"message","role":"user","content":"\xc3\xa9"}'
-    raw = backend_body(_parse(), stored)
-    assert b'"input":[' + stored + b"," in raw
-    assert orjson.loads(raw)["input"][0]["content"] == "é"

@@ -1,16 +1,14 @@
-"""Routing, tenant resolution, and the list endpoints' paging."""
+"""Routing (ids are opaque, percent-decoded path segments) and tenant resolution.
+
+The list endpoints' parameters and paging are in test_list_params_and_paging.py.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
-import orjson
 import pytest
 
-from core.errors import InvalidRequestError
-from core.http import Request
-from core.responses_api import page, parse_list_params
 from core.routes import Route, match_route
 from core.tenancy import DEFAULT_TENANT, tenant_for
 
@@ -38,8 +36,9 @@ _IID = "msg_0123456789abcdef"
         ("POST", f"/v1/responses/{_RID}/cancel", Route("invalid_url")),
         ("DELETE", f"/v1/responses/{_RID}/input_items", Route("invalid_url")),
         ("GET", f"/v1/responses/{_RID}/input_items/extra", Route("invalid_url")),
-        ("GET", "/v1/responses/bad.id", Route("invalid_url")),
-        ("GET", "/v1/responses/" + "x" * 129, Route("invalid_url")),
+        ("GET", "/v1/responses/bad.id", Route("get_response", ("bad.id",))),
+        ("GET", "/v1/responses/" + "x" * 257, Route("invalid_url")),
+        ("DELETE", "/v1/responses/" + "x" * 257, Route("invalid_url")),
         ("GET", "/v1/responses//input_items", Route("invalid_url")),
         ("POST", "/v1/conversations", Route("create_conversation")),
         ("POST", "/v1/conversations/", Route("create_conversation")),
@@ -66,15 +65,20 @@ _IID = "msg_0123456789abcdef"
         ("POST", f"/v1/conversations/{_CID}/items/{_IID}", Route("invalid_url")),
         ("GET", f"/v1/conversations/{_CID}/items/{_IID}/extra", Route("invalid_url")),
         ("GET", f"/v1/conversations/{_CID}/other", Route("invalid_url")),
-        ("GET", "/v1/conversations/bad.id", Route("invalid_url")),
-        ("GET", "/v1/conversations/" + "x" * 129, Route("invalid_url")),
+        ("GET", "/v1/conversations/bad.id", Route("get_conversation", ("bad.id",))),
+        ("GET", "/v1/conversations/" + "x" * 257, Route("invalid_url")),
+        ("GET", f"/v1/conversations/{_CID}/items/" + "x" * 257, Route("invalid_url")),
+        ("POST", "/v1/conversations/" + "x" * 257 + "/items", Route("invalid_url")),
         ("GET", "/v1/conversations//items", Route("invalid_url")),
         # Paths that only share a prefix with the gateway's are not its business.
         ("POST", "/v1/responses_foo", None),
         ("GET", "/v1/responses_foo/resp_1", None),
         ("POST", "/v1/responsesfoo", None),
         ("POST", "/v1/conversations_foo", None),
+        ("GET", "/v1/conversations_foo/conv_1/items", None),
         ("GET", "/v1/conversationsx/conv_1", None),
+        ("POST", "/v1/prompts_foo", None),
+        ("GET", "/v1/promptsx/pmpt_1", None),
         # Stateless operations: passed through to the backend.
         ("POST", "/v1/responses/input_tokens", None),
         ("POST", "/v1/responses/input_tokens/", None),
@@ -92,16 +96,76 @@ def test_match_route(method: str, path: str, route: Route | None) -> None:
     assert match_route(method, path) == route
 
 
-def test_response_id_up_to_128_characters_is_accepted() -> None:
-    rid = "r" * 128
+@pytest.mark.parametrize("length", [1, 128, 255, 256])
+def test_ids_up_to_256_characters_match(length: int) -> None:
+    rid, cid, iid = "r" * length, "c" * length, "i" * length
     assert match_route("GET", f"/v1/responses/{rid}") == Route("get_response", (rid,))
-
-
-def test_conversation_and_item_ids_up_to_128_characters_are_accepted() -> None:
-    cid, iid = "c" * 128, "i" * 128
+    assert match_route("GET", f"/v1/responses/{rid}/input_items/") == Route(
+        "list_input_items", (rid,)
+    )
     path = f"/v1/conversations/{cid}/items/{iid}"
     assert match_route("GET", path) == Route("get_conversation_item", (cid, iid))
+    assert match_route("DELETE", path) == Route("delete_conversation_item", (cid, iid))
+    assert match_route("GET", f"/v1/prompts/{iid}") == Route("get_prompt", (iid,))
+
+
+def test_ids_longer_than_256_characters_are_invalid_urls() -> None:
+    cid, iid = "c" * 256, "i" * 256
+    path = f"/v1/conversations/{cid}/items/{iid}"
     assert match_route("GET", path + "x") == Route("invalid_url")
+    assert match_route("GET", f"/v1/conversations/{cid}x/items/{iid}") == Route("invalid_url")
+    assert match_route("GET", f"/v1/responses/{cid}x") == Route("invalid_url")
+    assert match_route("POST", f"/v1/prompts/{cid}x/versions") == Route("invalid_url")
+
+
+@pytest.mark.parametrize(
+    "item_id",
+    ["has.dot", "a~b", "x:y@z", "a+b", "(1)!$&'*,;=", "ünï✓", "..x", "msg_0123456789abcdef"],
+)
+def test_ids_are_opaque_segments(item_id: str) -> None:
+    path = f"/v1/conversations/{_CID}/items/{item_id}"
+    assert match_route("GET", path) == Route("get_conversation_item", (_CID, item_id))
+    assert match_route("DELETE", path + "/") == Route("delete_conversation_item", (_CID, item_id))
+    assert match_route("GET", f"/v1/responses/{item_id}") == Route("get_response", (item_id,))
+    assert match_route("POST", f"/v1/prompts/{item_id}") == Route("update_prompt", (item_id,))
+
+
+@pytest.mark.parametrize(
+    ("segment", "decoded"),
+    [
+        ("has%2Edot", "has.dot"),
+        ("has%2edot", "has.dot"),
+        ("a%20b", "a b"),
+        ("a%2Fb", "a/b"),
+        ("%C3%BCn%C3%AF%E2%9C%93", "ünï✓"),
+        ("100%25", "100%"),
+        ("a+b", "a+b"),  # a plus is not a space in a path
+        ("50%", "50%"),  # not an escape: kept as it is
+        ("%ZZ", "%ZZ"),
+    ],
+)
+def test_ids_are_percent_decoded(segment: str, decoded: str) -> None:
+    path = f"/v1/conversations/{segment}/items/{segment}"
+    assert match_route("GET", path) == Route("get_conversation_item", (decoded, decoded))
+    assert match_route("POST", f"/v1/conversations/{segment}/items") == Route(
+        "add_conversation_items", (decoded,)
+    )
+    assert match_route("GET", f"/v1/responses/{segment}/input_items") == Route(
+        "list_input_items", (decoded,)
+    )
+    assert match_route("GET", f"/v1/prompts/{segment}/versions") == Route(
+        "list_prompt_versions", (decoded,)
+    )
+
+
+def test_a_decoded_slash_does_not_split_the_path() -> None:
+    # Only literal slashes separate segments: an escaped one belongs to its id.
+    assert match_route("GET", "/v1/conversations/conv_1%2Fitems") == Route(
+        "get_conversation", ("conv_1/items",)
+    )
+    assert match_route("GET", "/v1/responses/resp_1%2Finput_items") == Route(
+        "get_response", ("resp_1/input_items",)
+    )
 
 
 # Tenancy
@@ -178,129 +242,3 @@ def test_different_keys_are_different_tenants() -> None:
 def test_default_tenant(headers: dict[str, str]) -> None:
     assert tenant_for(headers, "x-tenant") == DEFAULT_TENANT
     assert tenant_for(headers, None) == DEFAULT_TENANT
-
-
-# List parameters
-
-
-def _request(query: str) -> Request:
-    return Request.from_target("GET", f"/v1/responses/{_RID}/input_items?{query}", {})
-
-
-@pytest.mark.parametrize(
-    ("query", "expected"),
-    [
-        ("", (20, "desc", None)),
-        ("limit=1", (1, "desc", None)),
-        ("limit=100", (100, "desc", None)),
-        ("limit=7&order=asc", (7, "asc", None)),
-        ("order=desc&after=msg_1", (20, "desc", "msg_1")),
-        ("limit=5&limit=9", (9, "desc", None)),
-        ("order=", (20, "desc", None)),
-        ("after=", (20, "desc", "")),
-    ],
-)
-def test_parse_list_params(query: str, expected: tuple[int, str, str | None]) -> None:
-    assert parse_list_params(_request(query)) == expected
-
-
-@pytest.mark.parametrize(
-    ("query", "param", "code"),
-    [
-        ("limit=0", "limit", "integer_below_min_value"),
-        ("limit=-5", "limit", "integer_below_min_value"),
-        ("limit=101", "limit", "integer_above_max_value"),
-        ("limit=ten", "limit", "invalid_type"),
-        ("limit=", "limit", "invalid_type"),
-        ("limit=1.5", "limit", "invalid_type"),
-        ("order=sideways", "order", "invalid_value"),
-        ("order=ASC", "order", "invalid_value"),
-    ],
-)
-def test_parse_list_params_rejects(query: str, param: str, code: str) -> None:
-    with pytest.raises(InvalidRequestError) as caught:
-        parse_list_params(_request(query))
-    assert caught.value.status == 400
-    assert (caught.value.param, caught.value.code) == (param, code)
-
-
-# Paging
-
-_ITEMS = [{"id": f"msg_{i}", "n": i} for i in range(5)]
-
-
-def _page(limit: int, order: str, after: str | None) -> dict[str, Any]:
-    result = orjson.loads(page(_ITEMS, limit, order, after))
-    assert isinstance(result, dict)
-    return result
-
-
-def _ids(result: dict[str, Any]) -> list[str]:
-    return [item["id"] for item in result["data"]]
-
-
-@pytest.mark.parametrize(
-    ("limit", "order", "after", "ids", "has_more"),
-    [
-        (20, "asc", None, ["msg_0", "msg_1", "msg_2", "msg_3", "msg_4"], False),
-        (20, "desc", None, ["msg_4", "msg_3", "msg_2", "msg_1", "msg_0"], False),
-        (2, "asc", None, ["msg_0", "msg_1"], True),
-        (2, "desc", None, ["msg_4", "msg_3"], True),
-        (2, "asc", "msg_1", ["msg_2", "msg_3"], True),
-        (2, "asc", "msg_2", ["msg_3", "msg_4"], False),
-        (2, "desc", "msg_3", ["msg_2", "msg_1"], True),
-        (2, "desc", "msg_1", ["msg_0"], False),
-        (5, "asc", None, ["msg_0", "msg_1", "msg_2", "msg_3", "msg_4"], False),
-        (4, "asc", None, ["msg_0", "msg_1", "msg_2", "msg_3"], True),
-        (1, "asc", "msg_4", [], False),
-        (1, "desc", "msg_0", [], False),
-    ],
-)
-def test_page(limit: int, order: str, after: str | None, ids: list[str], has_more: bool) -> None:
-    result = _page(limit, order, after)
-    assert result["object"] == "list"
-    assert _ids(result) == ids
-    assert result["has_more"] is has_more
-    assert result["first_id"] == (ids[0] if ids else None)
-    assert result["last_id"] == (ids[-1] if ids else None)
-
-
-def test_page_data_is_the_items_themselves() -> None:
-    assert _page(2, "asc", "msg_0")["data"] == _ITEMS[1:3]
-
-
-def test_unknown_after_gives_an_empty_page() -> None:
-    for order in ("asc", "desc"):
-        result = _page(20, order, "msg_unknown")
-        assert result == {
-            "object": "list",
-            "data": [],
-            "first_id": None,
-            "last_id": None,
-            "has_more": False,
-        }
-
-
-def test_page_of_no_items() -> None:
-    assert orjson.loads(page([], 20, "desc", None)) == {
-        "object": "list",
-        "data": [],
-        "first_id": None,
-        "last_id": None,
-        "has_more": False,
-    }
-
-
-def test_paging_through_with_cursors_visits_every_item_once() -> None:
-    items = [{"id": f"msg_{i:03}"} for i in range(47)]
-    for order in ("asc", "desc"):
-        seen: list[str] = []
-        after: str | None = None
-        while True:
-            result = orjson.loads(page(items, 10, order, after))
-            seen += [item["id"] for item in result["data"]]
-            if not result["has_more"]:
-                break
-            after = result["last_id"]
-        expected = [item["id"] for item in items]
-        assert seen == (expected if order == "asc" else expected[::-1])

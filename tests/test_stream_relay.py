@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -15,9 +16,11 @@ from redis.asyncio import Redis
 from core.create_flow import CreateResponseFlow
 from core.sse import SseFrame, SseSplitter, encode_event
 from core.stream_relay import StreamRelay
+from storage.blob_store import LocalBlobStore
 from storage.protocols import Stores
 from storage.redis_client import connect
 from storage.redis_conversations import RedisConversationStore
+from storage.redis_files import RedisFileStore
 from storage.redis_prompts import RedisPromptStore
 from storage.redis_responses import RedisResponseStore
 
@@ -46,11 +49,13 @@ def store(redis_client: Redis) -> RedisResponseStore:
 
 
 @pytest.fixture
-def stores(store: RedisResponseStore, redis_client: Redis) -> Stores:
+def stores(store: RedisResponseStore, redis_client: Redis, tmp_path: Path) -> Stores:
     return Stores(
         responses=store,
         conversations=RedisConversationStore(redis_client),
         prompts=RedisPromptStore(redis_client),
+        files=RedisFileStore(redis_client),
+        blobs=LocalBlobStore(tmp_path),
     )
 
 

@@ -1,0 +1,85 @@
+"""The Files API apart from uploads (see `file_upload`): list, retrieve, content, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import orjson
+
+from core.errors import InvalidRequestError, NotFoundError
+from core.http import Reply, Request
+from core.responses_api import parse_list_params
+from storage.protocols import Stores
+
+__all__ = ["FilesApi", "file_not_found"]
+
+_LIST_MAX = 10000
+
+# Called with (tenant, file id) after a file is deleted, so other state (vector stores)
+# lets go of it too.
+FileDeleted = Callable[[str, str], Awaitable[None]]
+
+
+def file_not_found(file_id: str, param: str = "file_id") -> NotFoundError:
+    return NotFoundError(f"No such File object: {file_id}", param=param)
+
+
+class FilesApi:
+    def __init__(self, stores: Stores, on_deleted: list[FileDeleted] | None = None) -> None:
+        self._files = stores.files
+        self._blobs = stores.blobs
+        self._on_deleted = on_deleted if on_deleted is not None else []
+
+    async def list(self, tenant: str, request: Request) -> Reply:
+        limit, order, after = _list_params(request)
+        purposes = request.query.get("purpose")
+        purpose = purposes[-1] if purposes else None
+        page = await self._files.page(tenant, purpose, limit, order == "desc", after)
+        data = [orjson.loads(item) for item in page.items]
+        return Reply(
+            200,
+            orjson.dumps(
+                {
+                    "object": "list",
+                    "data": data,
+                    "first_id": data[0]["id"] if data else None,
+                    "last_id": data[-1]["id"] if data else None,
+                    "has_more": page.has_more,
+                }
+            ),
+        )
+
+    async def retrieve(self, tenant: str, file_id: str) -> Reply:
+        file = await self._files.get(tenant, file_id)
+        if file is None:
+            raise file_not_found(file_id)
+        return Reply(200, orjson.dumps(file))
+
+    async def content(self, tenant: str, file_id: str) -> Reply:
+        if await self._files.get(tenant, file_id) is None:
+            raise file_not_found(file_id)
+        data = await self._blobs.read(tenant, file_id)
+        if data is None:
+            raise file_not_found(file_id)
+        return Reply(200, data, content_type="application/octet-stream")
+
+    async def delete(self, tenant: str, file_id: str) -> Reply:
+        if not await self._files.delete(tenant, file_id):
+            raise file_not_found(file_id)
+        await self._blobs.delete(tenant, file_id)
+        for hook in self._on_deleted:
+            await hook(tenant, file_id)
+        return Reply(200, orjson.dumps({"id": file_id, "object": "file", "deleted": True}))
+
+
+def _list_params(request: Request) -> tuple[int, str, str | None]:
+    """Files list takes `limit` up to 10,000 (default 10,000), unlike other lists."""
+    raw = (request.query.get("limit") or [str(_LIST_MAX)])[-1]
+    if not raw.isdigit() or not 1 <= int(raw) <= _LIST_MAX:
+        raise InvalidRequestError(
+            f"Invalid 'limit': expected an integer from 1 to {_LIST_MAX}, but got '{raw}'.",
+            param="limit",
+            code="invalid_value",
+        )
+    _, order, after = parse_list_params(Request("GET", "", {**request.query, "limit": ["1"]}, {}))
+    return int(raw), order, after

@@ -1,0 +1,618 @@
+"""The vector index of vector-store chunks, kept in Qdrant.
+
+One collection holds every tenant's chunks; each point is one chunk with a sparse `lexical`
+vector (Qdrant applies IDF at query time) and, when embeddings are configured, a cosine
+`dense` vector. Payload fields scope a point to its tenant, vector store and file, and copy
+the file's attributes as flat `attr_<key>` fields so OpenAI attribute filters become Qdrant
+filters instead of a pass over the results.
+
+Every qdrant-client call runs on one dedicated worker thread: local mode (`path=`) is pure
+Python that would block the event loop (even through `AsyncQdrantClient`) and is not safe to
+call from several threads, and one thread keeps the two modes behaving alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import math
+import os
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from qdrant_client import QdrantClient, models
+from qdrant_client.http.exceptions import UnexpectedResponse
+
+__all__ = ["Chunk", "ChunkIndex", "Hit", "IndexLockedError"]
+
+_T = TypeVar("_T")
+
+_LEXICAL = "lexical"
+_DENSE = "dense"
+# Point ids derive from (tenant, store, file, chunk index) in this namespace, so re-ingesting a
+# file (after a crash, or with new content) overwrites its points instead of adding copies.
+_POINT_NAMESPACE = uuid.UUID("9d660570-99f8-4221-a901-5432e48670b1")
+_UPSERT_BATCH = 128
+_SCROLL_PAGE = 256
+# Each side of a hybrid query contributes this many candidates per requested hit, so a chunk
+# ranked a little lower by one retriever can still be lifted by the other.
+_FUSION_CANDIDATES_PER_HIT = 2
+_FUSION_MIN_CANDIDATES = 20
+_MAX_FILTER_DEPTH = 16
+_COMPARISONS = frozenset({"eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"})
+
+
+class IndexLockedError(RuntimeError):
+    """Another `ChunkIndex` (in this process or another) holds the local index directory."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    text: str
+    sparse: tuple[list[int], list[float]]  # (term indices, weights)
+    dense: list[float] | None
+
+
+@dataclass(frozen=True)
+class Hit:
+    file_id: str
+    filename: str
+    score: float
+    attributes: dict[str, Any]
+    text: str
+    chunk_index: int
+
+
+class ChunkIndex:
+    """Chunks of vector-store files in one Qdrant collection, searchable per tenant.
+
+    `url` reaches a Qdrant server; without it the index runs in process (qdrant-client local
+    mode) in the directory `path`, which only one `ChunkIndex` may hold at a time.
+    `dense_size` is the embedding dimension; None indexes text lexically only.
+    """
+
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        path: Path | None = None,
+        api_key: str | None = None,
+        dense_size: int | None = None,
+    ) -> None:
+        if (url is None) == (path is None):
+            raise ValueError("ChunkIndex needs exactly one of url (Qdrant server) or path (local)")
+        if dense_size is not None and dense_size < 1:
+            raise ValueError(f"dense_size must be positive, not {dense_size}")
+        self._url = url
+        self._path = path
+        self._api_key = api_key
+        self._dense_size = dense_size
+        suffix = "lexical" if dense_size is None else f"d{dense_size}"
+        self._collection = f"openresponses_chunks_{suffix}"
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qdrant-index")
+        self._client: QdrantClient | None = None
+        self._lock_fd: int | None = None
+        self._closed = False
+
+    @property
+    def collection_name(self) -> str:
+        return self._collection
+
+    async def start(self) -> None:
+        """Open the client (on the worker thread) and create the collection if missing."""
+        await self._run(self._start_sync)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        await self._run(self._close_sync)
+        # jobs queued behind the close still run (and fail in `_require_client`)
+        self._executor.shutdown(wait=False)
+
+    async def upsert_file(
+        self,
+        tenant: str,
+        vector_store_id: str,
+        file_id: str,
+        filename: str,
+        attributes: dict[str, Any],
+        chunks: list[Chunk],
+    ) -> None:
+        for chunk in chunks:
+            self._check_vectors(chunk.sparse, chunk.dense)
+        base = {
+            "tenant": tenant,
+            "vector_store_id": vector_store_id,
+            "file_id": file_id,
+            "filename": filename,
+            **_attribute_payload(attributes),
+        }
+        points = [
+            models.PointStruct(
+                id=_point_id(tenant, vector_store_id, file_id, index),
+                vector=_point_vectors(chunk),
+                payload={**base, "chunk_index": index, "text": chunk.text},
+            )
+            for index, chunk in enumerate(chunks)
+        ]
+        file_scope = _file_filter(tenant, vector_store_id, file_id)
+        # Points beyond the new chunk count are the stale tail of an older, longer version.
+        # Writing first and trimming after (rather than deleting the file first) means a search
+        # running meanwhile sees the file's old or new chunks, never none of them.
+        stale = models.Filter(
+            must=[
+                *_conditions(file_scope),
+                models.FieldCondition(key="chunk_index", range=models.Range(gte=len(chunks))),
+            ]
+        )
+
+        def write(client: QdrantClient) -> None:
+            for start in range(0, len(points), _UPSERT_BATCH):
+                batch = points[start : start + _UPSERT_BATCH]
+                client.upsert(self._collection, points=batch, wait=True)
+            client.delete(self._collection, points_selector=_selector(stale), wait=True)
+
+        await self._run_with_client(write)
+
+    async def delete_file(self, tenant: str, vector_store_id: str, file_id: str) -> None:
+        await self._delete(_file_filter(tenant, vector_store_id, file_id))
+
+    async def delete_store(self, tenant: str, vector_store_id: str) -> None:
+        await self._delete(_scope_filter(tenant, [vector_store_id]))
+
+    async def update_attributes(
+        self, tenant: str, vector_store_id: str, file_id: str, attributes: dict[str, Any]
+    ) -> None:
+        file_scope = _file_filter(tenant, vector_store_id, file_id)
+        new_fields = _attribute_payload(attributes)
+
+        def update(client: QdrantClient) -> None:
+            # The nested `attributes` says which flat `attr_` fields a point carries; fields of
+            # keys no longer present are removed first, so if this is cut short a retry still
+            # finds them listed under the old `attributes`.
+            old_fields: set[str] = set()
+            for record in self._scroll(client, file_scope, ["attributes"]):
+                old = (record.payload or {}).get("attributes") or {}
+                old_fields.update(_attribute_field(key) for key in old)
+            removed = sorted(old_fields - new_fields.keys())
+            if removed:
+                client.delete_payload(
+                    self._collection, keys=removed, points=_selector(file_scope), wait=True
+                )
+            client.set_payload(
+                self._collection, payload=new_fields, points=_selector(file_scope), wait=True
+            )
+
+        await self._run_with_client(update)
+
+    async def file_chunks(self, tenant: str, vector_store_id: str, file_id: str) -> list[str]:
+        """The file's chunk texts in document order."""
+        file_scope = _file_filter(tenant, vector_store_id, file_id)
+
+        def read(client: QdrantClient) -> list[str]:
+            # sorted here: Qdrant's `order_by` needs a payload index, which local mode lacks
+            records = self._scroll(client, file_scope, ["chunk_index", "text"])
+            payloads = sorted((r.payload or {} for r in records), key=lambda p: p["chunk_index"])
+            return [str(payload["text"]) for payload in payloads]
+
+        return await self._run_with_client(read)
+
+    async def count(self, tenant: str, vector_store_id: str) -> int:
+        scope = _scope_filter(tenant, [vector_store_id])
+
+        def count(client: QdrantClient) -> int:
+            return client.count(self._collection, count_filter=scope, exact=True).count
+
+        return await self._run_with_client(count)
+
+    async def search(
+        self,
+        tenant: str,
+        vector_store_ids: list[str],
+        sparse: tuple[list[int], list[float]],
+        dense: list[float] | None,
+        limit: int,
+        filters: dict[str, Any] | None,
+        score_threshold: float | None,
+        weights: tuple[float, float] | None = None,
+    ) -> list[Hit]:
+        """The best chunks of the tenant's given stores, best first.
+
+        Sparse only: Qdrant's IDF-weighted dot product on `lexical`. With `dense` too: both
+        retrievers fused by Qdrant's reciprocal rank fusion, or, when `weights` is given as
+        (dense_weight, lexical_weight), by `_weighted_fusion` here (see there). Scores are the
+        ones that ranking produces, so `score_threshold` is on that scale. `filters` are
+        OpenAI attribute filters; a malformed one raises ValueError.
+        """
+        if limit < 1:
+            raise ValueError(f"limit must be positive, not {limit}")
+        if weights is not None and (min(weights) < 0 or sum(weights) <= 0):
+            raise ValueError("weights must be non-negative and not both zero")
+        self._check_vectors(sparse, dense)
+        if not vector_store_ids:
+            return []
+        scope = _scope_filter(tenant, vector_store_ids)
+        query_filter = scope
+        if filters is not None:
+            query_filter = models.Filter(must=[*_conditions(scope), _attribute_condition(filters)])
+        # IDF measured over the searched stores only: the stores are the corpus being ranked,
+        # and other tenants' documents must not shift this tenant's scores.
+        lexical_params = models.SearchParams(idf=models.IdfCorpusParams(corpus=scope))
+        lexical = models.SparseVector(indices=sparse[0], values=sparse[1]) if sparse[0] else None
+        candidates = max(limit * _FUSION_CANDIDATES_PER_HIT, _FUSION_MIN_CANDIDATES)
+
+        def query(client: QdrantClient) -> list[tuple[float, dict[str, Any]]]:
+            def one(vector: Any, using: str, size: int) -> list[models.ScoredPoint]:
+                params = lexical_params if using == _LEXICAL else None
+                return client.query_points(
+                    self._collection,
+                    query=vector,
+                    using=using,
+                    query_filter=query_filter,
+                    search_params=params,
+                    limit=size,
+                    with_payload=True,
+                ).points
+
+            if dense is None:
+                found = [] if lexical is None else one(lexical, _LEXICAL, limit)
+            elif lexical is None:
+                found = one(dense, _DENSE, limit)
+            elif weights is not None:
+                by_dense = one(dense, _DENSE, candidates)
+                by_lexical = one(lexical, _LEXICAL, candidates)
+                return _weighted_fusion(by_dense, by_lexical, weights)[:limit]
+            else:
+                found = client.query_points(
+                    self._collection,
+                    prefetch=[
+                        models.Prefetch(
+                            query=lexical,
+                            using=_LEXICAL,
+                            filter=query_filter,
+                            params=lexical_params,
+                            limit=candidates,
+                        ),
+                        models.Prefetch(
+                            query=dense, using=_DENSE, filter=query_filter, limit=candidates
+                        ),
+                    ],
+                    query=models.FusionQuery(fusion=models.Fusion.RRF),
+                    limit=limit,
+                    with_payload=True,
+                ).points
+            return [(point.score, point.payload or {}) for point in found]
+
+        scored = await self._run_with_client(query)
+        hits = [_hit(score, payload) for score, payload in scored]
+        if score_threshold is not None:
+            # the list is already the top `limit` by score, so cutting it after the query
+            # keeps exactly the hits a threshold inside the query would have returned
+            hits = [hit for hit in hits if hit.score >= score_threshold]
+        hits.sort(key=lambda hit: hit.score, reverse=True)
+        return hits
+
+    # -- worker thread ------------------------------------------------------------------
+
+    async def _run(self, job: Callable[[], _T]) -> _T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, job)
+
+    async def _run_with_client(self, job: Callable[[QdrantClient], _T]) -> _T:
+        return await self._run(lambda: job(self._require_client()))
+
+    def _require_client(self) -> QdrantClient:
+        if self._client is None:
+            raise RuntimeError("ChunkIndex is not started (or already closed)")
+        return self._client
+
+    def _start_sync(self) -> None:
+        if self._client is not None:
+            return
+        if self._path is not None:
+            self._lock_fd = _lock_directory(self._path)
+            try:
+                self._client = QdrantClient(path=str(self._path))
+            except BaseException:
+                _unlock_directory(self._lock_fd)
+                self._lock_fd = None
+                raise
+        else:
+            self._client = QdrantClient(url=self._url, api_key=self._api_key)
+        self._ensure_collection(self._client)
+
+    def _close_sync(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._lock_fd is not None:
+            _unlock_directory(self._lock_fd)
+            self._lock_fd = None
+
+    def _ensure_collection(self, client: QdrantClient) -> None:
+        if not client.collection_exists(self._collection):
+            dense_config = (
+                {}
+                if self._dense_size is None
+                else {
+                    _DENSE: models.VectorParams(
+                        size=self._dense_size, distance=models.Distance.COSINE
+                    )
+                }
+            )
+            try:
+                client.create_collection(
+                    self._collection,
+                    vectors_config=dense_config,
+                    sparse_vectors_config={
+                        _LEXICAL: models.SparseVectorParams(modifier=models.Modifier.IDF)
+                    },
+                )
+            except UnexpectedResponse:
+                # another sidecar sharing the server may have created it a moment ago
+                if not client.collection_exists(self._collection):
+                    raise
+        if self._url is None:
+            # Local mode keeps no payload indexes (filters are evaluated in Python) and warns
+            # on every attempt to create one.
+            return
+        client.create_payload_index(
+            self._collection,
+            "tenant",
+            field_schema=models.KeywordIndexParams(
+                type=models.KeywordIndexType.KEYWORD, is_tenant=True
+            ),
+        )
+        for field in ("vector_store_id", "file_id"):
+            client.create_payload_index(
+                self._collection, field, field_schema=models.PayloadSchemaType.KEYWORD
+            )
+
+    def _scroll(
+        self, client: QdrantClient, scope: models.Filter, fields: list[str]
+    ) -> Iterator[models.Record]:
+        offset: models.ExtendedPointId | None = None
+        while True:
+            records, offset = client.scroll(
+                self._collection,
+                scroll_filter=scope,
+                limit=_SCROLL_PAGE,
+                offset=offset,
+                with_payload=fields,
+                with_vectors=False,
+            )
+            yield from records
+            if offset is None:
+                return
+
+    async def _delete(self, scope: models.Filter) -> None:
+        def delete(client: QdrantClient) -> None:
+            client.delete(self._collection, points_selector=_selector(scope), wait=True)
+
+        await self._run_with_client(delete)
+
+    def _check_vectors(
+        self, sparse: tuple[list[int], list[float]], dense: list[float] | None
+    ) -> None:
+        if len(sparse[0]) != len(sparse[1]):
+            raise ValueError("sparse vector needs as many values as indices")
+        if dense is None:
+            return
+        if self._dense_size is None:
+            raise ValueError("this index is lexical only; it takes no dense vectors")
+        if len(dense) != self._dense_size:
+            raise ValueError(f"dense vector has {len(dense)} dimensions, not {self._dense_size}")
+
+
+# -- points and payloads -----------------------------------------------------------------
+
+
+def _point_id(tenant: str, vector_store_id: str, file_id: str, chunk_index: int) -> str:
+    # JSON keeps the parts apart whatever characters the ids contain
+    name = json.dumps([tenant, vector_store_id, file_id, chunk_index])
+    return str(uuid.uuid5(_POINT_NAMESPACE, name))
+
+
+def _point_vectors(chunk: Chunk) -> dict[str, Any]:
+    vectors: dict[str, Any] = {}
+    if chunk.sparse[0]:  # a chunk without terms has no lexical vector to match
+        vectors[_LEXICAL] = models.SparseVector(indices=chunk.sparse[0], values=chunk.sparse[1])
+    if chunk.dense is not None:
+        vectors[_DENSE] = chunk.dense
+    return vectors
+
+
+def _attribute_field(key: str) -> str:
+    """The flat payload field of attribute `key`.
+
+    Qdrant reads field names as paths (`.` descends, `[]` indexes), so any character outside
+    [A-Za-z0-9_] is written as `-<hex>-`; `-` is escaped too, so distinct keys stay distinct.
+    """
+    safe = (ch if (ch.isascii() and ch.isalnum()) or ch == "_" else f"-{ord(ch):x}-" for ch in key)
+    return "attr_" + "".join(safe)
+
+
+def _attribute_payload(attributes: dict[str, Any]) -> dict[str, Any]:
+    flat = {_attribute_field(key): value for key, value in attributes.items()}
+    return {"attributes": dict(attributes), **flat}
+
+
+def _hit(score: float, payload: dict[str, Any]) -> Hit:
+    return Hit(
+        file_id=str(payload["file_id"]),
+        filename=str(payload.get("filename", "")),
+        score=float(score),
+        attributes=dict(payload.get("attributes") or {}),
+        text=str(payload.get("text", "")),
+        chunk_index=int(payload["chunk_index"]),
+    )
+
+
+def _weighted_fusion(
+    by_dense: Sequence[models.ScoredPoint],
+    by_lexical: Sequence[models.ScoredPoint],
+    weights: tuple[float, float],
+) -> list[tuple[float, dict[str, Any]]]:
+    """Fuse two rankings as `dense_weight * dense + lexical_weight * lexical`.
+
+    Cosine and IDF dot-product scores live on unrelated scales, so each list is min-max
+    normalised to [0, 1] first, and a chunk missing from a list counts 0 there. The lexical
+    minimum is 0, the score of any chunk without a query term: taking the list's own minimum
+    would make its weakest match worth no more than no match at all. The dense list ranks
+    every chunk, so its own minimum stands for the ones it left out. Fused scores rank
+    within one query; they are not comparable across queries.
+    """
+    fused: dict[models.ExtendedPointId, float] = {}
+    payloads: dict[models.ExtendedPointId, dict[str, Any]] = {}
+    for weight, points, floor in ((weights[0], by_dense, None), (weights[1], by_lexical, 0.0)):
+        if not points:
+            continue
+        scores = [point.score for point in points]
+        low = min(scores) if floor is None else min(floor, *scores)
+        spread = max(scores) - low
+        for point in points:
+            normalised = (point.score - low) / spread if spread > 0 else 1.0
+            fused[point.id] = fused.get(point.id, 0.0) + weight * normalised
+            payloads[point.id] = point.payload or {}
+    ranked = sorted(fused.items(), key=lambda item: item[1], reverse=True)
+    return [(score, payloads[point_id]) for point_id, score in ranked]
+
+
+# -- filters -----------------------------------------------------------------------------
+
+
+def _match(key: str, value: str) -> models.FieldCondition:
+    return models.FieldCondition(key=key, match=models.MatchValue(value=value))
+
+
+def _scope_filter(tenant: str, vector_store_ids: list[str]) -> models.Filter:
+    return models.Filter(
+        must=[
+            _match("tenant", tenant),
+            models.FieldCondition(
+                key="vector_store_id", match=models.MatchAny(any=vector_store_ids)
+            ),
+        ]
+    )
+
+
+def _file_filter(tenant: str, vector_store_id: str, file_id: str) -> models.Filter:
+    return models.Filter(
+        must=[
+            _match("tenant", tenant),
+            _match("vector_store_id", vector_store_id),
+            _match("file_id", file_id),
+        ]
+    )
+
+
+def _conditions(scope: models.Filter) -> list[models.Condition]:
+    must = scope.must
+    if must is None:
+        return []
+    return list(must) if isinstance(must, list) else [must]
+
+
+def _selector(scope: models.Filter) -> models.FilterSelector:
+    return models.FilterSelector(filter=scope)
+
+
+def _attribute_condition(spec: Any, depth: int = 0) -> models.Condition:
+    """Translate an OpenAI attribute filter (comparison or compound) into a Qdrant condition."""
+    if depth > _MAX_FILTER_DEPTH:
+        raise ValueError(f"filters nest deeper than {_MAX_FILTER_DEPTH} levels")
+    if not isinstance(spec, dict):
+        raise ValueError(f"a filter must be an object, not {type(spec).__name__}")
+    kind = spec.get("type")
+    if kind in ("and", "or"):
+        parts = spec.get("filters")
+        if not isinstance(parts, list) or not parts:
+            raise ValueError(f"an '{kind}' filter needs a non-empty 'filters' list")
+        conditions = [_attribute_condition(part, depth + 1) for part in parts]
+        # `should` alone means "at least one"; nesting keeps it from mixing with a `must`
+        if kind == "and":
+            return models.Filter(must=conditions)
+        return models.Filter(should=conditions)
+    if kind not in _COMPARISONS:
+        raise ValueError(
+            f"unknown filter type {kind!r}; expected one of "
+            f"{', '.join(sorted(_COMPARISONS | {'and', 'or'}))}"
+        )
+    key = spec.get("key")
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"a '{kind}' filter needs a non-empty string 'key'")
+    if "value" not in spec:
+        raise ValueError(f"the '{kind}' filter on '{key}' needs a 'value'")
+    return _comparison(kind, key, spec["value"])
+
+
+def _comparison(kind: str, key: str, value: Any) -> models.Condition:
+    field = _attribute_field(key)
+    if kind in ("eq", "ne"):
+        equal = _equals(field, key, kind, value)
+        return equal if kind == "eq" else models.Filter(must_not=[equal])
+    if kind in ("gt", "gte", "lt", "lte"):
+        if not _is_number(value):
+            raise ValueError(f"the '{kind}' filter on '{key}' compares numbers, not {value!r}")
+        bound: dict[str, float] = {kind: value}
+        return models.FieldCondition(key=field, range=models.Range(**bound))
+    if not isinstance(value, list):
+        raise ValueError(f"the '{kind}' filter on '{key}' needs a list value")
+    # `in` is an `eq` on any element; all strings go to one MatchAny (indexable on a server)
+    member: models.Condition
+    if all(isinstance(item, str) for item in value):
+        member = models.FieldCondition(key=field, match=models.MatchAny(any=value))
+    else:
+        member = models.Filter(should=[_equals(field, key, kind, item) for item in value])
+    # `nin` (like `ne`) also keeps chunks without the attribute, which MatchExcept would drop
+    return member if kind == "in" else models.Filter(must_not=[member])
+
+
+def _equals(field: str, key: str, kind: str, value: Any) -> models.Condition:
+    if isinstance(value, str | bool):
+        return models.FieldCondition(key=field, match=models.MatchValue(value=value))
+    if _is_number(value):
+        # MatchValue takes no floats, and a server's integer match skips 2.0 stored for 2:
+        # a closed range compares numbers as numbers in both modes
+        return models.FieldCondition(key=field, range=models.Range(gte=value, lte=value))
+    raise ValueError(
+        f"the '{kind}' filter on '{key}' takes strings, numbers or booleans, not {value!r}"
+    )
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value)
+
+
+# -- local directory lock ----------------------------------------------------------------
+
+
+def _lock_directory(path: Path) -> int:
+    """Hold `path` for this index, failing at once if another holder exists.
+
+    qdrant-client takes its own lock only after loading every collection, and on failure
+    leaves files open; taking ours first fails fast and cleanly.
+    """
+    path.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path / ".chunk_index.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise IndexLockedError(
+            f"the vector index at {path} is already open (in this or another process); "
+            "local mode allows one holder at a time, use a Qdrant server to share it"
+        ) from None
+    return fd
+
+
+def _unlock_directory(fd: int) -> None:
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
