@@ -104,6 +104,11 @@ class CreateResponseFlow:
         conversation deleted meanwhile simply takes nothing."""
         assert self.request is not None and self.request.conversation_id is not None
         conversation = self.request.conversation_id
+        seen: set[str] = set()
+        for i, (item_id, encoded) in enumerate(turn):
+            if item_id in seen:  # repeated within the turn itself
+                turn[i] = item_id, encoded = _renamed(encoded)
+            seen.add(item_id)
         while True:
             taken = await self._stores.conversations.append(self._tenant, conversation, turn)
             if not taken:
@@ -129,7 +134,8 @@ class CreateResponseFlow:
 
 def _renamed(encoded: bytes) -> tuple[str, bytes]:
     item = orjson.loads(encoded)
-    prefix = str(item.get("id", "item")).split("_", 1)[0] or "item"
+    head, underscore, _ = str(item.get("id", "")).partition("_")
+    prefix = head if underscore and 0 < len(head) <= 16 else "item"
     item["id"] = new_id(prefix)
     return item["id"], orjson.dumps(item)
 

@@ -30,10 +30,9 @@ class FilesApi:
         self._blobs = stores.blobs
         self._on_deleted = on_deleted if on_deleted is not None else []
 
-    async def list(self, tenant: str, request: Request) -> Reply:
+    async def list_files(self, tenant: str, request: Request) -> Reply:
         limit, order, after = _list_params(request)
-        purposes = request.query.get("purpose")
-        purpose = purposes[-1] if purposes else None
+        purpose = request.one("purpose")
         page = await self._files.page(tenant, purpose, limit, order == "desc", after)
         data = [orjson.loads(item) for item in page.items]
         return Reply(

@@ -11,10 +11,12 @@ from core.errors import GatewayError, NotFoundError
 from core.file_upload import FileUpload
 from core.files_api import FilesApi
 from core.http import BodyHandler, BodySink, Reply, Request, error_reply
+from core.ingestion.embeddings import EmbeddingsClient
 from core.prompts_api import PromptsApi
 from core.responses_api import delete_response, get_response, list_input_items
 from core.routes import match_route
 from core.tenancy import tenant_for
+from core.vector_stores_api import VectorStoresApi
 from storage.protocols import Stores
 
 __all__ = ["Gateway", "Outcome"]
@@ -46,11 +48,14 @@ class Gateway:
         stores: Stores,
         tenant_header: str | None = None,
         max_upload_bytes: int = 512 * 1024 * 1024,
+        embedder: EmbeddingsClient | None = None,
     ) -> None:
         self._stores = stores
         self._tenant_header = tenant_header
         self._max_upload = max_upload_bytes
-        files = FilesApi(stores)
+        stores_api = VectorStoresApi(stores, embedder)
+        store_files = stores_api.files
+        files = FilesApi(stores, on_deleted=[store_files.remove_everywhere])
         responses = stores.responses
         conversations = ConversationsApi(stores.conversations)
         prompts = PromptsApi(stores.prompts)
@@ -67,10 +72,21 @@ class Gateway:
             "get_prompt": lambda t, ids, r: prompts.retrieve(t, ids[0], r),
             "delete_prompt": lambda t, ids, _: prompts.delete(t, ids[0]),
             "list_prompt_versions": lambda t, ids, r: prompts.list_versions(t, ids[0], r),
-            "list_files": lambda t, _, r: files.list(t, r),
+            "list_files": lambda t, _, r: files.list_files(t, r),
             "get_file": lambda t, ids, _: files.retrieve(t, ids[0]),
             "get_file_content": lambda t, ids, _: files.content(t, ids[0]),
             "delete_file": lambda t, ids, _: files.delete(t, ids[0]),
+            "list_vector_stores": lambda t, _, r: stores_api.list_stores(t, r),
+            "get_vector_store": lambda t, ids, _: stores_api.retrieve(t, ids[0]),
+            "delete_vector_store": lambda t, ids, _: stores_api.delete(t, ids[0]),
+            "list_vector_store_files": lambda t, ids, r: store_files.list_files(t, ids[0], r),
+            "get_vector_store_file": lambda t, ids, _: store_files.retrieve(t, *ids),
+            "delete_vector_store_file": lambda t, ids, _: store_files.delete(t, *ids),
+            "get_vector_store_file_content": lambda t, ids, _: store_files.content(t, *ids),
+            "get_file_batch": lambda t, ids, _: store_files.retrieve_batch(t, *ids),
+            "list_file_batch_files": lambda t, ids, r: store_files.list_batch_files(
+                t, ids[0], ids[1], r
+            ),
         }
         self._with_body: dict[str, WithBody] = {
             "create_conversation": lambda t, _, b: conversations.create(t, b),
@@ -79,6 +95,13 @@ class Gateway:
             "create_prompt": lambda t, _, b: prompts.create(t, b),
             "update_prompt": lambda t, ids, b: prompts.update(t, ids[0], b),
             "create_prompt_version": lambda t, ids, b: prompts.add_version(t, ids[0], b),
+            "create_vector_store": lambda t, _, b: stores_api.create(t, b),
+            "modify_vector_store": lambda t, ids, b: stores_api.modify(t, ids[0], b),
+            "search_vector_store": lambda t, ids, b: stores_api.search(t, ids[0], b),
+            "create_vector_store_file": lambda t, ids, b: store_files.create(t, ids[0], b),
+            "update_vector_store_file": lambda t, ids, b: store_files.update(t, ids[0], ids[1], b),
+            "create_file_batch": lambda t, ids, b: store_files.create_batch(t, ids[0], b),
+            "cancel_file_batch": lambda t, ids, _: store_files.cancel_batch(t, *ids),
         }
 
     async def handle(self, request: Request) -> Outcome:

@@ -19,6 +19,11 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]  # lower-case names
 
+    def one(self, name: str) -> str | None:
+        """A query parameter's last value."""
+        values = self.query.get(name)
+        return values[-1] if values else None
+
     @classmethod
     def from_target(cls, method: str, target: str, headers: dict[str, str]) -> Request:
         path, _, query = target.partition("?")

@@ -16,7 +16,7 @@ class Route:
 
 
 # Ids are opaque: anything but a slash (clients may bring items with ids of their own).
-_ID = r"([^/]{1,256})"
+_ID = r"([^/]{1,1024})"  # percent-encoded, so longer than the 256 characters an id may have
 _TABLE: list[tuple[str, re.Pattern[str], str]] = [
     (method, re.compile(pattern + "/?"), operation)
     for method, pattern, operation in (
@@ -37,6 +37,22 @@ _TABLE: list[tuple[str, re.Pattern[str], str]] = [
         ("GET", rf"/v1/files/{_ID}", "get_file"),
         ("DELETE", rf"/v1/files/{_ID}", "delete_file"),
         ("GET", rf"/v1/files/{_ID}/content", "get_file_content"),
+        ("POST", r"/v1/vector_stores", "create_vector_store"),
+        ("GET", r"/v1/vector_stores", "list_vector_stores"),
+        ("GET", rf"/v1/vector_stores/{_ID}", "get_vector_store"),
+        ("POST", rf"/v1/vector_stores/{_ID}", "modify_vector_store"),
+        ("DELETE", rf"/v1/vector_stores/{_ID}", "delete_vector_store"),
+        ("POST", rf"/v1/vector_stores/{_ID}/search", "search_vector_store"),
+        ("POST", rf"/v1/vector_stores/{_ID}/files", "create_vector_store_file"),
+        ("GET", rf"/v1/vector_stores/{_ID}/files", "list_vector_store_files"),
+        ("GET", rf"/v1/vector_stores/{_ID}/files/{_ID}", "get_vector_store_file"),
+        ("POST", rf"/v1/vector_stores/{_ID}/files/{_ID}", "update_vector_store_file"),
+        ("DELETE", rf"/v1/vector_stores/{_ID}/files/{_ID}", "delete_vector_store_file"),
+        ("GET", rf"/v1/vector_stores/{_ID}/files/{_ID}/content", "get_vector_store_file_content"),
+        ("POST", rf"/v1/vector_stores/{_ID}/file_batches", "create_file_batch"),
+        ("GET", rf"/v1/vector_stores/{_ID}/file_batches/{_ID}", "get_file_batch"),
+        ("POST", rf"/v1/vector_stores/{_ID}/file_batches/{_ID}/cancel", "cancel_file_batch"),
+        ("GET", rf"/v1/vector_stores/{_ID}/file_batches/{_ID}/files", "list_file_batch_files"),
         ("POST", r"/v1/prompts", "create_prompt"),
         ("GET", r"/v1/prompts", "list_prompts"),
         ("GET", rf"/v1/prompts/{_ID}", "get_prompt"),
@@ -47,7 +63,7 @@ _TABLE: list[tuple[str, re.Pattern[str], str]] = [
     )
 ]
 # Prefixes whose state only the gateway holds: never let the backend answer for them.
-_OWNED = ("/v1/responses", "/v1/conversations", "/v1/prompts", "/v1/files")
+_OWNED = ("/v1/responses", "/v1/conversations", "/v1/prompts", "/v1/files", "/v1/vector_stores")
 # Stateless operations a backend may implement: forwarded as they are.
 _PASS_THROUGH = frozenset(("/v1/responses/input_tokens", "/v1/responses/compact"))
 

@@ -35,6 +35,18 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         512 * 1024 * 1024, gt=0, description="Largest file upload accepted (POST /v1/files)."
     )
+    qdrant_url: str | None = Field(
+        None, description="A Qdrant server or cluster; unset keeps vectors under the data dir."
+    )
+    qdrant_api_key: str | None = Field(None, description="API key for the Qdrant server.")
+    embeddings_url: str | None = Field(
+        None, description="An OpenAI-compatible /v1 base URL for embeddings; unset = lexical only."
+    )
+    embeddings_api_key: str | None = Field(None, description="Bearer key for embeddings.")
+    embeddings_model: str = Field("text-embedding-3-small", description="Embeddings model.")
+    ingest_claim_after_seconds: float = Field(
+        60.0, gt=0, description="How long an ingestion job may stall before another takes it."
+    )
     log_level: str = Field("info", description="debug, info, warning or error.")
 
     def backend_parts(self) -> tuple[str, str, int, str]:

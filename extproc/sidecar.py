@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import grpc
 
 from core.gateway import Gateway
+from core.ingestion.embeddings import EmbeddingsClient
+from core.ingestion.worker import IngestionWorker
 from core.settings import Settings
 from extproc.server import start_server
 from storage.blob_store import LocalBlobStore
+from storage.ingest_queue import IngestQueue
 from storage.protocols import Stores
+from storage.qdrant_index import QdrantChunkIndex
 from storage.redis_client import connect
 from storage.redis_conversations import RedisConversationStore
 from storage.redis_files import RedisFileStore
 from storage.redis_prompts import RedisPromptStore
 from storage.redis_responses import RedisResponseStore
+from storage.redis_vector_stores import RedisVectorStoreStore
 
 __all__ = ["Sidecar"]
 
@@ -23,21 +31,61 @@ class Sidecar:
         self._settings = settings
         self._redis = connect(redis_url)
         self._server: grpc.aio.Server | None = None
+        self._embedder: EmbeddingsClient | None = None
+        self._index: QdrantChunkIndex | None = None
+        self._stop = asyncio.Event()
+        self._workers: list[asyncio.Task[None]] = []
+
+    async def _embeddings(self) -> tuple[EmbeddingsClient | None, int | None]:
+        """The embeddings client and its vector size (asked once, at start)."""
+        s = self._settings
+        if not s.embeddings_url:
+            return None, None
+        client = EmbeddingsClient(s.embeddings_url, s.embeddings_api_key, s.embeddings_model)
+        probe = await client.embed(["dimension probe"])
+        return client, len(probe[0])
 
     async def start(self) -> None:
+        s = self._settings
         await self._redis.ping()  # fail at start, not on the first request
+        self._embedder, dense_size = await self._embeddings()
+        data_dir = s.data_dir.resolve()
+        if s.qdrant_url:
+            index = QdrantChunkIndex(
+                url=s.qdrant_url, api_key=s.qdrant_api_key, dense_size=dense_size
+            )
+        else:
+            index = QdrantChunkIndex(path=data_dir / "qdrant", dense_size=dense_size)
+        await index.start()
+        self._index = index
+        queue = IngestQueue(self._redis, claim_after_ms=int(s.ingest_claim_after_seconds * 1000))
+        await queue.ensure_group()
         stores = Stores(
             responses=RedisResponseStore(self._redis),
             conversations=RedisConversationStore(self._redis),
             prompts=RedisPromptStore(self._redis),
             files=RedisFileStore(self._redis),
-            blobs=LocalBlobStore(self._settings.data_dir.resolve() / "files"),
+            blobs=LocalBlobStore(data_dir / "files"),
+            vector_stores=RedisVectorStoreStore(self._redis),
+            chunks=index,
+            ingest=queue,
         )
-        gateway = Gateway(stores, self._settings.tenant_header, self._settings.max_upload_bytes)
-        address = f"127.0.0.1:{self._settings.extproc_port}"
-        self._server = await start_server(gateway, address, self._settings.backend_api_key)
+        gateway = Gateway(stores, s.tenant_header, s.max_upload_bytes, self._embedder)
+        address = f"127.0.0.1:{s.extproc_port}"
+        self._server = await start_server(gateway, address, s.backend_api_key)
+        worker = IngestionWorker(stores, self._embedder)
+        self._workers.append(asyncio.create_task(worker.run(self._stop)))
 
     async def stop(self) -> None:
+        self._stop.set()
         if self._server is not None:
             await self._server.stop(grace=5)
+        for task in self._workers:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._index is not None:
+            await self._index.close()
+        if self._embedder is not None:
+            await self._embedder.aclose()
         await self._redis.aclose()

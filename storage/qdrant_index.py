@@ -21,14 +21,15 @@ import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import UnexpectedResponse
 
-__all__ = ["Chunk", "ChunkIndex", "Hit", "IndexLockedError"]
+from storage.protocols import Chunk, Hit
+
+__all__ = ["IndexLockedError", "QdrantChunkIndex"]
 
 _T = TypeVar("_T")
 
@@ -48,31 +49,14 @@ _COMPARISONS = frozenset({"eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"})
 
 
 class IndexLockedError(RuntimeError):
-    """Another `ChunkIndex` (in this process or another) holds the local index directory."""
+    """Another `QdrantChunkIndex` (in this process or another) holds the local index directory."""
 
 
-@dataclass(frozen=True)
-class Chunk:
-    text: str
-    sparse: tuple[list[int], list[float]]  # (term indices, weights)
-    dense: list[float] | None
-
-
-@dataclass(frozen=True)
-class Hit:
-    file_id: str
-    filename: str
-    score: float
-    attributes: dict[str, Any]
-    text: str
-    chunk_index: int
-
-
-class ChunkIndex:
+class QdrantChunkIndex:
     """Chunks of vector-store files in one Qdrant collection, searchable per tenant.
 
     `url` reaches a Qdrant server; without it the index runs in process (qdrant-client local
-    mode) in the directory `path`, which only one `ChunkIndex` may hold at a time.
+    mode) in the directory `path`, which only one `QdrantChunkIndex` may hold at a time.
     `dense_size` is the embedding dimension; None indexes text lexically only.
     """
 
@@ -85,7 +69,9 @@ class ChunkIndex:
         dense_size: int | None = None,
     ) -> None:
         if (url is None) == (path is None):
-            raise ValueError("ChunkIndex needs exactly one of url (Qdrant server) or path (local)")
+            raise ValueError(
+                "QdrantChunkIndex needs exactly one of url (Qdrant server) or path (local)"
+            )
         if dense_size is not None and dense_size < 1:
             raise ValueError(f"dense_size must be positive, not {dense_size}")
         self._url = url
@@ -308,7 +294,7 @@ class ChunkIndex:
 
     def _require_client(self) -> QdrantClient:
         if self._client is None:
-            raise RuntimeError("ChunkIndex is not started (or already closed)")
+            raise RuntimeError("QdrantChunkIndex is not started (or already closed)")
         return self._client
 
     def _start_sync(self) -> None:

@@ -10,6 +10,7 @@ Behaviour is selected by the request's ``model`` field and by the last user text
   the last input item is a ``function_call_output``)
 * text ``call <name> <json-args>``: a single ``function_call`` item
 * ``fake-reasoning``: a ``reasoning`` item followed by the normal output
+* ``fake-echo-id``: the message takes the id of the last input item (when it has one)
 * ``fail-400`` / ``fail-500`` / ``fail-plain`` / ``fail-vllm``: HTTP errors
 * ``slow``: sleeps ``metadata["delay"]`` seconds (default 5) first
 * streaming only: ``stream-fail`` (``response.failed``), ``stream-cut`` (connection dropped
@@ -119,6 +120,13 @@ def _last_input(body: JSON) -> tuple[str, str | None]:
     return "", None
 
 
+def _last_input_id(body: JSON) -> str | None:
+    inp = body.get("input")
+    last = inp[-1] if isinstance(inp, list) and inp else None
+    item_id = last.get("id") if isinstance(last, dict) else None
+    return item_id if isinstance(item_id, str) else None
+
+
 def _deltas(text: str) -> list[str]:
     return _WORD_RE.findall(text) or [text]
 
@@ -159,10 +167,13 @@ class _Plan:
             reply = f"tool said: {tool_output}" if tool_output is not None else f"reply to: {text}"
             if model == "chunky":
                 reply += _CHUNKY_SUFFIX
+            message_id = "msg_" + _hex()
+            if model == "fake-echo-id":
+                message_id = _last_input_id(body) or message_id
             output.append(
                 {
                     "type": "message",
-                    "id": "msg_" + _hex(),
+                    "id": message_id,
                     "status": "completed",
                     "role": "assistant",
                     "content": [

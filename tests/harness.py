@@ -167,12 +167,16 @@ class Stack:
 
     def __init__(self, backend_url: str, redis_url: str, **extra: str) -> None:
         self.port = free_port()
+        # Its own data dir: file blobs and the embedded vector index live there, and the
+        # index admits one process at a time.
+        self._data_dir = tempfile.mkdtemp(prefix="or-data-")
         self.settings = {
             "backend_url": backend_url,
             "redis_url": redis_url,
             "port": str(self.port),
             "admin_port": str(free_port()),
             "extproc_port": str(free_port()),
+            "data_dir": self._data_dir,
             **extra,
         }
         self.sidecar = SidecarProcess(self.settings)
@@ -198,3 +202,4 @@ class Stack:
     def stop(self) -> None:
         self.envoy.stop()
         self.sidecar.stop()
+        shutil.rmtree(self._data_dir, ignore_errors=True)

@@ -267,8 +267,9 @@ def test_conversation_with_previous_response_id_is_400(
         ("PUT", "/conversations/conv_1"),
         ("PATCH", "/conversations/conv_1/items"),
         ("GET", "/conversations/conv_1/items/msg_1/extra"),
-        ("GET", "/conversations/" + "c" * 257),
-        ("DELETE", "/conversations/conv_1/items/" + "i" * 257),
+        ("GET", "/conversations/" + "c" * 1025),
+        ("DELETE", "/conversations/conv_1/items/" + "i" * 1025),
+        ("GET", "/conversations/conv_1/items/" + "%41" * 341 + "ii"),
     ],
 )
 def test_unknown_conversation_path_is_404(
@@ -287,6 +288,10 @@ def test_unknown_conversation_path_is_404(
         ("/conversations/bad.id/items", "bad.id"),
         ("/conversations/conv%20x%2Fy/items/msg_1", "conv x/y"),
         ("/conversations/" + "c" * 256, "c" * 256),
+        # Longer than any id (the router allows for percent-encoding): simply not found.
+        ("/conversations/" + "c" * 257, "c" * 257),
+        ("/conversations/" + "c" * 1024 + "/items", "c" * 1024),
+        ("/conversations/" + "%41" * 341 + "c", "A" * 341 + "c"),
     ],
 )
 def test_any_path_segment_is_a_conversation_id(

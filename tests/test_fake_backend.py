@@ -65,6 +65,21 @@ def test_function_call_and_reasoning(client: httpx.Client) -> None:
     assert call["id"].startswith("fc_") and call["call_id"].startswith("call_")
 
 
+def test_echo_id(client: httpx.Client) -> None:
+    msg = {"type": "message", "role": "user", "content": "hi", "id": "has.dot"}
+    r = client.post("/v1/responses", json={"model": "fake-echo-id", "input": [msg]})
+    [reply] = r.json()["output"]
+    assert reply["id"] == "has.dot" and reply["content"][0]["text"] == "reply to: hi"
+    req = {"model": "fake-echo-id", "input": [msg], "stream": True}
+    with client.stream("POST", "/v1/responses", json=req) as streamed:
+        events = _events(streamed)
+    assert {e["item_id"] for e in events if "item_id" in e} == {"has.dot"}
+    assert events[-1]["response"]["output"][0]["id"] == "has.dot"
+    # Without an id to take, the message has one of its own.
+    r = client.post("/v1/responses", json={"model": "fake-echo-id", "input": "hi"})
+    assert r.json()["output"][0]["id"].startswith("msg_")
+
+
 def test_errors(client: httpx.Client) -> None:
     r = client.get("/nope")
     assert r.status_code == 404 and r.json()["error"]["message"] == "not found"

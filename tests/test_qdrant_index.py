@@ -1,4 +1,4 @@
-"""ChunkIndex on qdrant-client local mode in a temporary directory: ranking, scoping,
+"""QdrantChunkIndex on qdrant-client local mode in a temporary directory: ranking, scoping,
 attribute filters, re-ingestion, hybrid fusion and persistence."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from storage.qdrant_index import Chunk, ChunkIndex, Hit, IndexLockedError
+from storage.qdrant_index import Chunk, Hit, IndexLockedError, QdrantChunkIndex
 
 DENSE_SIZE = 4
 
@@ -31,23 +31,23 @@ def chunk(text: str, dense: list[float] | None = None) -> Chunk:
 
 
 @pytest.fixture
-async def index(tmp_path: Path) -> AsyncIterator[ChunkIndex]:
-    chunk_index = ChunkIndex(path=tmp_path / "lexical")
+async def index(tmp_path: Path) -> AsyncIterator[QdrantChunkIndex]:
+    chunk_index = QdrantChunkIndex(path=tmp_path / "lexical")
     await chunk_index.start()
     yield chunk_index
     await chunk_index.close()
 
 
 @pytest.fixture
-async def hybrid(tmp_path: Path) -> AsyncIterator[ChunkIndex]:
-    chunk_index = ChunkIndex(path=tmp_path / "hybrid", dense_size=DENSE_SIZE)
+async def hybrid(tmp_path: Path) -> AsyncIterator[QdrantChunkIndex]:
+    chunk_index = QdrantChunkIndex(path=tmp_path / "hybrid", dense_size=DENSE_SIZE)
     await chunk_index.start()
     yield chunk_index
     await chunk_index.close()
 
 
 async def find(
-    index: ChunkIndex,
+    index: QdrantChunkIndex,
     query: str,
     *,
     tenant: str = "t1",
@@ -62,15 +62,15 @@ async def find(
 
 
 async def test_collection_names(tmp_path: Path) -> None:
-    assert ChunkIndex(path=tmp_path / "a").collection_name == "openresponses_chunks_lexical"
-    assert ChunkIndex(path=tmp_path / "b", dense_size=384).collection_name == (
+    assert QdrantChunkIndex(path=tmp_path / "a").collection_name == "openresponses_chunks_lexical"
+    assert QdrantChunkIndex(path=tmp_path / "b", dense_size=384).collection_name == (
         "openresponses_chunks_d384"
     )
     with pytest.raises(ValueError, match="exactly one"):
-        ChunkIndex()
+        QdrantChunkIndex()
 
 
-async def test_chunk_with_the_query_words_ranks_first(index: ChunkIndex) -> None:
+async def test_chunk_with_the_query_words_ranks_first(index: QdrantChunkIndex) -> None:
     await index.upsert_file(
         "t1",
         "vs1",
@@ -98,7 +98,7 @@ async def test_chunk_with_the_query_words_ranks_first(index: ChunkIndex) -> None
     assert [(hit.file_id, hit.chunk_index) for hit in top] == [("file-a", 1)]
 
 
-async def test_tenants_are_isolated(index: ChunkIndex) -> None:
+async def test_tenants_are_isolated(index: QdrantChunkIndex) -> None:
     await index.upsert_file("t1", "vs1", "file-1", "one.txt", {}, [chunk("shared secret words")])
     await index.upsert_file("t2", "vs1", "file-2", "two.txt", {}, [chunk("shared secret words")])
     assert [hit.file_id for hit in await find(index, "secret", tenant="t1")] == ["file-1"]
@@ -109,7 +109,7 @@ async def test_tenants_are_isolated(index: ChunkIndex) -> None:
     assert await index.count("t2", "vs1") == 0
 
 
-async def test_search_is_restricted_to_the_given_stores(index: ChunkIndex) -> None:
+async def test_search_is_restricted_to_the_given_stores(index: QdrantChunkIndex) -> None:
     for store in ("vs1", "vs2", "vs3"):
         await index.upsert_file("t1", store, f"file-{store}", "f.txt", {}, [chunk("apple pie")])
     found = await find(index, "apple", stores=["vs1", "vs3"])
@@ -126,7 +126,7 @@ LIBRARY: dict[str, dict[str, Any]] = {
 
 
 @pytest.fixture
-async def library(index: ChunkIndex) -> ChunkIndex:
+async def library(index: QdrantChunkIndex) -> QdrantChunkIndex:
     for file_id, attributes in LIBRARY.items():
         text = f"annual report number {file_id}"
         await index.upsert_file("t1", "vs1", file_id, f"{file_id}.md", attributes, [chunk(text)])
@@ -184,7 +184,7 @@ def eq(key: str, value: Any, kind: str = "eq") -> dict[str, Any]:
     ],
 )
 async def test_attribute_filters(
-    library: ChunkIndex, filters: dict[str, Any], expected: set[str]
+    library: QdrantChunkIndex, filters: dict[str, Any], expected: set[str]
 ) -> None:
     hits = await find(library, "annual report", filters=filters)
     assert {hit.file_id for hit in hits} == expected
@@ -209,13 +209,13 @@ async def test_attribute_filters(
     ],
 )
 async def test_malformed_filters_raise(
-    library: ChunkIndex, filters: dict[str, Any], message: str
+    library: QdrantChunkIndex, filters: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(ValueError, match=message):
         await find(library, "report", filters=filters)
 
 
-async def test_deeply_nested_filters_are_refused(library: ChunkIndex) -> None:
+async def test_deeply_nested_filters_are_refused(library: QdrantChunkIndex) -> None:
     filters: dict[str, Any] = eq("author", "ann")
     for _ in range(40):
         filters = {"type": "and", "filters": [filters]}
@@ -223,7 +223,7 @@ async def test_deeply_nested_filters_are_refused(library: ChunkIndex) -> None:
         await find(library, "report", filters=filters)
 
 
-async def test_attribute_keys_with_path_characters_stay_distinct(index: ChunkIndex) -> None:
+async def test_attribute_keys_with_path_characters_stay_distinct(index: QdrantChunkIndex) -> None:
     await index.upsert_file("t1", "vs1", "dot", "d", {"a.b": 1}, [chunk("same words")])
     await index.upsert_file("t1", "vs1", "dash", "d", {"a-b": 1}, [chunk("same words")])
     await index.upsert_file("t1", "vs1", "nest", "d", {"a": {"b": 1}}, [chunk("same words")])
@@ -232,7 +232,7 @@ async def test_attribute_keys_with_path_characters_stay_distinct(index: ChunkInd
         assert [hit.file_id for hit in hits] == [file_id]
 
 
-async def test_score_threshold(index: ChunkIndex) -> None:
+async def test_score_threshold(index: QdrantChunkIndex) -> None:
     await index.upsert_file(
         "t1",
         "vs1",
@@ -249,7 +249,7 @@ async def test_score_threshold(index: ChunkIndex) -> None:
     assert await find(index, "lemon tart", threshold=0.0) == hits
 
 
-async def test_reupsert_with_fewer_chunks_leaves_nothing_stale(index: ChunkIndex) -> None:
+async def test_reupsert_with_fewer_chunks_leaves_nothing_stale(index: QdrantChunkIndex) -> None:
     old = [chunk(f"old chunk {n} pineapple") for n in range(5)]
     await index.upsert_file("t1", "vs1", "file", "v1.txt", {"v": 1}, old)
     await index.upsert_file("t1", "vs1", "file", "v1.txt", {"v": 1}, old)  # no duplicates
@@ -263,7 +263,7 @@ async def test_reupsert_with_fewer_chunks_leaves_nothing_stale(index: ChunkIndex
     assert {(hit.filename, hit.attributes["v"]) for hit in hits} == {("v2.txt", 2)}
 
 
-async def test_delete_file_and_store(index: ChunkIndex) -> None:
+async def test_delete_file_and_store(index: QdrantChunkIndex) -> None:
     await index.upsert_file("t1", "vs1", "f1", "a", {}, [chunk("kiwi"), chunk("kiwi two")])
     await index.upsert_file("t1", "vs1", "f2", "b", {}, [chunk("kiwi three")])
     await index.upsert_file("t1", "vs2", "f3", "c", {}, [chunk("kiwi four")])
@@ -276,7 +276,7 @@ async def test_delete_file_and_store(index: ChunkIndex) -> None:
     assert [hit.file_id for hit in await find(index, "kiwi", stores=["vs2"])] == ["f3"]
 
 
-async def test_update_attributes_changes_filter_results(library: ChunkIndex) -> None:
+async def test_update_attributes_changes_filter_results(library: QdrantChunkIndex) -> None:
     await library.update_attributes("t1", "vs1", "f1", {"author": "zoe", "topic": "birds"})
     assert {hit.file_id for hit in await find(library, "report", filters=eq("author", "ann"))} == {
         "f3"
@@ -299,7 +299,7 @@ async def test_update_attributes_changes_filter_results(library: ChunkIndex) -> 
     assert await library.file_chunks("t1", "vs1", "f1") == ["annual report number f1"]
 
 
-async def test_file_chunks_in_order_across_pages(index: ChunkIndex) -> None:
+async def test_file_chunks_in_order_across_pages(index: QdrantChunkIndex) -> None:
     texts = [f"part {n}" for n in range(300)]
     await index.upsert_file("t1", "vs1", "long", "long.txt", {}, [chunk(t) for t in texts])
     assert await index.file_chunks("t1", "vs1", "long") == texts
@@ -307,7 +307,7 @@ async def test_file_chunks_in_order_across_pages(index: ChunkIndex) -> None:
     assert await index.count("t1", "vs1") == 300
 
 
-async def test_vectors_are_checked(index: ChunkIndex, hybrid: ChunkIndex) -> None:
+async def test_vectors_are_checked(index: QdrantChunkIndex, hybrid: QdrantChunkIndex) -> None:
     with pytest.raises(ValueError, match="lexical only"):
         await index.upsert_file("t1", "vs1", "f", "f", {}, [chunk("x", [1.0, 0, 0, 0])])
     with pytest.raises(ValueError, match="dimensions"):
@@ -316,7 +316,7 @@ async def test_vectors_are_checked(index: ChunkIndex, hybrid: ChunkIndex) -> Non
         await index.search("t1", ["vs1"], ([1, 2], [1.0]), None, 5, None, None)
 
 
-async def hybrid_library(hybrid: ChunkIndex) -> None:
+async def hybrid_library(hybrid: QdrantChunkIndex) -> None:
     await hybrid.upsert_file(
         "t1",
         "vs1",
@@ -344,7 +344,7 @@ async def hybrid_library(hybrid: ChunkIndex) -> None:
     )
 
 
-async def test_hybrid_reciprocal_rank_fusion(hybrid: ChunkIndex) -> None:
+async def test_hybrid_reciprocal_rank_fusion(hybrid: QdrantChunkIndex) -> None:
     await hybrid_library(hybrid)
     query_dense = [0.0, 1.0, 0.0, 0.0]
     hits = await hybrid.search("t1", ["vs1"], sparse("otter"), query_dense, 3, None, None)
@@ -366,7 +366,7 @@ async def test_hybrid_reciprocal_rank_fusion(hybrid: ChunkIndex) -> None:
     assert filtered == []
 
 
-async def test_hybrid_weighted_fusion(hybrid: ChunkIndex) -> None:
+async def test_hybrid_weighted_fusion(hybrid: QdrantChunkIndex) -> None:
     await hybrid_library(hybrid)
     query_dense = [0.0, 1.0, 0.0, 0.0]
 
@@ -392,7 +392,7 @@ async def test_hybrid_weighted_fusion(hybrid: ChunkIndex) -> None:
 
 async def test_index_survives_close_and_reopen(tmp_path: Path) -> None:
     path = tmp_path / "persistent"
-    first = ChunkIndex(path=path, dense_size=DENSE_SIZE)
+    first = QdrantChunkIndex(path=path, dense_size=DENSE_SIZE)
     await first.start()
     await first.upsert_file(
         "t1", "vs1", "file", "keep.txt", {"n": 1}, [chunk("durable walnut", [1.0, 0, 0, 0])]
@@ -401,7 +401,7 @@ async def test_index_survives_close_and_reopen(tmp_path: Path) -> None:
     await first.close()
     await first.close()  # idempotent
 
-    again = ChunkIndex(path=path, dense_size=DENSE_SIZE)
+    again = QdrantChunkIndex(path=path, dense_size=DENSE_SIZE)
     await again.start()
     try:
         after = await again.search(
@@ -414,19 +414,21 @@ async def test_index_survives_close_and_reopen(tmp_path: Path) -> None:
         await again.close()
 
 
-async def test_second_index_on_the_same_path_is_refused(index: ChunkIndex, tmp_path: Path) -> None:
-    second = ChunkIndex(path=tmp_path / "lexical")
+async def test_second_index_on_the_same_path_is_refused(
+    index: QdrantChunkIndex, tmp_path: Path
+) -> None:
+    second = QdrantChunkIndex(path=tmp_path / "lexical")
     with pytest.raises(IndexLockedError, match="already open"):
         await second.start()
     await second.close()
     await index.close()
-    third = ChunkIndex(path=tmp_path / "lexical")
+    third = QdrantChunkIndex(path=tmp_path / "lexical")
     await third.start()  # free again once the holder closed
     await third.close()
 
 
 async def test_calls_after_close_fail_clearly(tmp_path: Path) -> None:
-    closed = ChunkIndex(path=tmp_path / "closed")
+    closed = QdrantChunkIndex(path=tmp_path / "closed")
     await closed.start()
     await closed.close()
     with pytest.raises(RuntimeError):

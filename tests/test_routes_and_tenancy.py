@@ -6,6 +6,7 @@ The list endpoints' parameters and paging are in test_list_params_and_paging.py.
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import quote
 
 import pytest
 
@@ -37,8 +38,10 @@ _IID = "msg_0123456789abcdef"
         ("DELETE", f"/v1/responses/{_RID}/input_items", Route("invalid_url")),
         ("GET", f"/v1/responses/{_RID}/input_items/extra", Route("invalid_url")),
         ("GET", "/v1/responses/bad.id", Route("get_response", ("bad.id",))),
-        ("GET", "/v1/responses/" + "x" * 257, Route("invalid_url")),
-        ("DELETE", "/v1/responses/" + "x" * 257, Route("invalid_url")),
+        ("GET", "/v1/responses/" + "x" * 257, Route("get_response", ("x" * 257,))),
+        ("DELETE", "/v1/responses/" + "x" * 257, Route("delete_response", ("x" * 257,))),
+        ("GET", "/v1/responses/" + "x" * 1025, Route("invalid_url")),
+        ("DELETE", "/v1/responses/" + "x" * 1025, Route("invalid_url")),
         ("GET", "/v1/responses//input_items", Route("invalid_url")),
         ("POST", "/v1/conversations", Route("create_conversation")),
         ("POST", "/v1/conversations/", Route("create_conversation")),
@@ -66,9 +69,9 @@ _IID = "msg_0123456789abcdef"
         ("GET", f"/v1/conversations/{_CID}/items/{_IID}/extra", Route("invalid_url")),
         ("GET", f"/v1/conversations/{_CID}/other", Route("invalid_url")),
         ("GET", "/v1/conversations/bad.id", Route("get_conversation", ("bad.id",))),
-        ("GET", "/v1/conversations/" + "x" * 257, Route("invalid_url")),
-        ("GET", f"/v1/conversations/{_CID}/items/" + "x" * 257, Route("invalid_url")),
-        ("POST", "/v1/conversations/" + "x" * 257 + "/items", Route("invalid_url")),
+        ("GET", "/v1/conversations/" + "x" * 1025, Route("invalid_url")),
+        ("GET", f"/v1/conversations/{_CID}/items/" + "x" * 1025, Route("invalid_url")),
+        ("POST", "/v1/conversations/" + "x" * 1025 + "/items", Route("invalid_url")),
         ("GET", "/v1/conversations//items", Route("invalid_url")),
         # Paths that only share a prefix with the gateway's are not its business.
         ("POST", "/v1/responses_foo", None),
@@ -109,13 +112,51 @@ def test_ids_up_to_256_characters_match(length: int) -> None:
     assert match_route("GET", f"/v1/prompts/{iid}") == Route("get_prompt", (iid,))
 
 
-def test_ids_longer_than_256_characters_are_invalid_urls() -> None:
-    cid, iid = "c" * 256, "i" * 256
+@pytest.mark.parametrize("length", [257, 512, 1024])
+def test_segments_longer_than_an_id_still_route(length: int) -> None:
+    """A segment is matched still percent-encoded, which can make a 256-character id far
+    longer; the store, not the router, tells a too-long id from a missing one."""
+    rid, cid, iid = "r" * length, "c" * length, "i" * length
+    assert match_route("GET", f"/v1/responses/{rid}") == Route("get_response", (rid,))
+    assert match_route("DELETE", f"/v1/responses/{rid}/") == Route("delete_response", (rid,))
     path = f"/v1/conversations/{cid}/items/{iid}"
+    assert match_route("GET", path) == Route("get_conversation_item", (cid, iid))
+    assert match_route("DELETE", path) == Route("delete_conversation_item", (cid, iid))
+    assert match_route("POST", f"/v1/prompts/{cid}/versions") == Route(
+        "create_prompt_version", (cid,)
+    )
+
+
+def test_segment_length_is_counted_before_percent_decoding() -> None:
+    # 1024 characters on the wire, 342 once decoded: matched, then decoded.
+    segment = "%41" * 341 + "b"
+    assert len(segment) == 1024
+    decoded = "A" * 341 + "b"
+    path = f"/v1/conversations/{_CID}/items/{segment}"
+    assert match_route("GET", path) == Route("get_conversation_item", (_CID, decoded))
+    assert match_route("GET", f"/v1/responses/{segment}") == Route("get_response", (decoded,))
+    # One more encoded byte is too long, however short the decoded id would be.
+    assert match_route("GET", path + "%41") == Route("invalid_url")
+    assert match_route("GET", f"/v1/responses/{segment}%41") == Route("invalid_url")
+    # Multi-byte characters take 9 encoded characters each: 113 of them fit in 1024.
+    wide = "✓" * 113
+    encoded = quote(wide, safe="")
+    assert len(encoded) == 1017
+    assert match_route("GET", f"/v1/prompts/{encoded}") == Route("get_prompt", (wide,))
+
+
+def test_segments_longer_than_1024_characters_are_invalid_urls() -> None:
+    cid, iid = "c" * 1024, "i" * 1024
+    path = f"/v1/conversations/{cid}/items/{iid}"
+    assert match_route("GET", path) == Route("get_conversation_item", (cid, iid))
     assert match_route("GET", path + "x") == Route("invalid_url")
+    assert match_route("DELETE", path + "x") == Route("invalid_url")
     assert match_route("GET", f"/v1/conversations/{cid}x/items/{iid}") == Route("invalid_url")
+    assert match_route("GET", f"/v1/conversations/{cid}x") == Route("invalid_url")
     assert match_route("GET", f"/v1/responses/{cid}x") == Route("invalid_url")
+    assert match_route("GET", f"/v1/responses/{cid}x/input_items") == Route("invalid_url")
     assert match_route("POST", f"/v1/prompts/{cid}x/versions") == Route("invalid_url")
+    assert match_route("GET", f"/v1/files/{cid}x") == Route("invalid_url")
 
 
 @pytest.mark.parametrize(

@@ -17,12 +17,15 @@ from core.create_flow import CreateResponseFlow
 from core.sse import SseFrame, SseSplitter, encode_event
 from core.stream_relay import StreamRelay
 from storage.blob_store import LocalBlobStore
+from storage.ingest_queue import IngestQueue
 from storage.protocols import Stores
+from storage.qdrant_index import QdrantChunkIndex
 from storage.redis_client import connect
 from storage.redis_conversations import RedisConversationStore
 from storage.redis_files import RedisFileStore
 from storage.redis_prompts import RedisPromptStore
 from storage.redis_responses import RedisResponseStore
+from storage.redis_vector_stores import RedisVectorStoreStore
 
 _LIFECYCLE = {
     "response.created",
@@ -49,14 +52,22 @@ def store(redis_client: Redis) -> RedisResponseStore:
 
 
 @pytest.fixture
-def stores(store: RedisResponseStore, redis_client: Redis, tmp_path: Path) -> Stores:
-    return Stores(
+async def stores(
+    store: RedisResponseStore, redis_client: Redis, tmp_path: Path
+) -> AsyncIterator[Stores]:
+    index = QdrantChunkIndex(path=tmp_path / "index")
+    await index.start()
+    yield Stores(
         responses=store,
         conversations=RedisConversationStore(redis_client),
         prompts=RedisPromptStore(redis_client),
         files=RedisFileStore(redis_client),
-        blobs=LocalBlobStore(tmp_path),
+        blobs=LocalBlobStore(tmp_path / "blobs"),
+        vector_stores=RedisVectorStoreStore(redis_client),
+        chunks=index,
+        ingest=IngestQueue(redis_client),
     )
+    await index.close()
 
 
 @pytest.fixture
