@@ -11,7 +11,7 @@ from core.http import Reply, Request
 from core.responses_api import parse_list_params
 from storage.protocols import Stores
 
-__all__ = ["FilesApi", "file_not_found"]
+__all__ = ["FileDeleted", "FilesApi", "file_not_found"]
 
 _LIST_MAX = 10000
 

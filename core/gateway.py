@@ -9,7 +9,7 @@ from core.conversations_api import ConversationsApi
 from core.create_flow import CreateResponseFlow
 from core.errors import GatewayError, NotFoundError
 from core.file_upload import FileUpload
-from core.files_api import FilesApi
+from core.files_api import FileDeleted, FilesApi
 from core.http import BodyHandler, BodySink, Reply, Request, error_reply
 from core.ingestion.embeddings import EmbeddingsClient
 from core.prompts_api import PromptsApi
@@ -55,7 +55,9 @@ class Gateway:
         self._max_upload = max_upload_bytes
         stores_api = VectorStoresApi(stores, embedder)
         store_files = stores_api.files
-        files = FilesApi(stores, on_deleted=[store_files.remove_everywhere])
+        # Deleting a file (by request or by expiry) takes it out of every vector store.
+        self.on_file_deleted: list[FileDeleted] = [store_files.remove_everywhere]
+        files = FilesApi(stores, on_deleted=self.on_file_deleted)
         responses = stores.responses
         conversations = ConversationsApi(stores.conversations)
         prompts = PromptsApi(stores.prompts)

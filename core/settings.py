@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     ingest_claim_after_seconds: float = Field(
         60.0, gt=0, description="How long an ingestion job may stall before another takes it."
     )
+    file_reaper_interval_seconds: float = Field(
+        60.0, gt=0, description="How often expired files are deleted."
+    )
     log_level: str = Field("info", description="debug, info, warning or error.")
 
     def backend_parts(self) -> tuple[str, str, int, str]:

@@ -179,6 +179,10 @@ class VectorStoresApi:
     async def search(self, tenant: str, store_id: str, body: bytes) -> Reply:
         fields = json_object(body)
         store = await self._store(tenant, store_id)
+        if (await self._presented(tenant, store))["status"] == "expired":
+            raise InvalidRequestError(
+                f"Vector store '{store_id}' has expired.", param="vector_store_id", code="expired"
+            )
         queries = _queries(fields.get("query"))
         limit = _bounded_int(fields.get("max_num_results"), "max_num_results", 1, 50, 10)
         filters = fields.get("filters")

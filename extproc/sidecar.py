@@ -7,6 +7,7 @@ import contextlib
 
 import grpc
 
+from core.file_expiry import FileReaper
 from core.gateway import Gateway
 from core.ingestion.embeddings import EmbeddingsClient
 from core.ingestion.worker import IngestionWorker
@@ -74,7 +75,11 @@ class Sidecar:
         address = f"127.0.0.1:{s.extproc_port}"
         self._server = await start_server(gateway, address, s.backend_api_key)
         worker = IngestionWorker(stores, self._embedder)
-        self._workers.append(asyncio.create_task(worker.run(self._stop)))
+        reaper = FileReaper(stores, gateway.on_file_deleted)
+        self._workers += [
+            asyncio.create_task(worker.run(self._stop)),
+            asyncio.create_task(reaper.run(self._stop, s.file_reaper_interval_seconds)),
+        ]
 
     async def stop(self) -> None:
         self._stop.set()
