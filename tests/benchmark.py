@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -153,6 +154,56 @@ def build_conversation(base: str, size: int) -> tuple[str, list[object]]:
     return conversation, history
 
 
+def vector_rows(base: str, chunks_wanted: int = 50_000) -> list[tuple[str, str, str, str]]:
+    """Ingest files totalling `chunks_wanted` chunks through the API, then search them."""
+    rng = random.Random(7)
+    vocabulary = [f"term{n}" for n in range(5000)]
+    files_count, per_file = 50, chunks_wanted // 50
+    headers = {"Authorization": KEY}
+    with httpx.Client(headers=headers, timeout=120) as client:
+        store = client.post(f"{base}/vector_stores", json={"name": "bench"}).json()["id"]
+        strategy = {
+            "type": "static",
+            "static": {"max_chunk_size_tokens": 100, "chunk_overlap_tokens": 0},
+        }
+        file_ids = []
+        for n in range(files_count):
+            # Words of one token each: 100 words make one 100-token chunk.
+            text = " ".join(rng.choice(vocabulary) for _ in range(per_file * 100))
+            upload = client.post(
+                f"{base}/files",
+                files={"file": (f"doc{n}.txt", text.encode())},
+                data={"purpose": "assistants"},
+            )
+            file_ids.append(upload.json()["id"])
+        started = time.perf_counter()
+        client.post(
+            f"{base}/vector_stores/{store}/file_batches",
+            json={"file_ids": file_ids, "chunking_strategy": strategy},
+        ).raise_for_status()
+        while True:
+            counts = client.get(f"{base}/vector_stores/{store}").json()["file_counts"]
+            if counts["in_progress"] == 0:
+                break
+            time.sleep(0.2)  # polling progress, not synchronising
+        elapsed = time.perf_counter() - started
+        assert counts["completed"] == files_count, counts
+        samples = []
+        for _ in range(100):
+            query = " ".join(rng.choice(vocabulary) for _ in range(3))
+            began = time.perf_counter()
+            client.post(f"{base}/vector_stores/{store}/search", json={"query": query})
+            samples.append((time.perf_counter() - began) * 1000)
+    samples.sort()
+    total = files_count * per_file
+    rate = f"{total / elapsed:.0f} chunks/s"
+    latency = f"{samples[49]:.1f} / {samples[98]:.1f}"
+    return [
+        (f"ingestion, {total} chunks (embedded Qdrant, lexical)", "-", rate, "-"),
+        (f"search p50 / p99 ms at {total} chunks", "-", latency, "-"),
+    ]
+
+
 def endpoints(common: dict[str, str]) -> dict[str, str]:
     ports = {name: str(free_port()) for name in ("port", "admin_port", "extproc_port")}
     return {**common, **ports}
@@ -218,6 +269,7 @@ def main() -> None:
             )
             name = f"conversation of {size} items, sequential: p50 ms"
             rows.append((name, f"{base_p50:.2f}", f"{ours_p50:.2f}", growth))
+        rows += vector_rows(gw_url.removesuffix("/responses"))
     finally:
         gateway.stop()
         sidecar.stop()
