@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 import orjson
 
-from core.errors import InvalidRequestError, NotFoundError
+from core.errors import NotFoundError
 from core.http import Reply, Request
 from core.responses_api import parse_list_params
 from storage.protocols import Stores
@@ -31,7 +31,8 @@ class FilesApi:
         self._on_deleted = on_deleted if on_deleted is not None else []
 
     async def list_files(self, tenant: str, request: Request) -> Reply:
-        limit, order, after = _list_params(request)
+        # Files list up to 10,000 at a time (all of them by default), unlike other lists.
+        limit, order, after = parse_list_params(request, default=_LIST_MAX, maximum=_LIST_MAX)
         purpose = request.one("purpose")
         page = await self._files.page(tenant, purpose, limit, order == "desc", after)
         data = [orjson.loads(item) for item in page.items]
@@ -69,16 +70,3 @@ class FilesApi:
         for hook in self._on_deleted:
             await hook(tenant, file_id)
         return Reply(200, orjson.dumps({"id": file_id, "object": "file", "deleted": True}))
-
-
-def _list_params(request: Request) -> tuple[int, str, str | None]:
-    """Files list takes `limit` up to 10,000 (default 10,000), unlike other lists."""
-    raw = (request.query.get("limit") or [str(_LIST_MAX)])[-1]
-    if not raw.isdigit() or not 1 <= int(raw) <= _LIST_MAX:
-        raise InvalidRequestError(
-            f"Invalid 'limit': expected an integer from 1 to {_LIST_MAX}, but got '{raw}'.",
-            param="limit",
-            code="invalid_value",
-        )
-    _, order, after = parse_list_params(Request("GET", "", {**request.query, "limit": ["1"]}, {}))
-    return int(raw), order, after

@@ -37,10 +37,12 @@ def _one(request: Request, name: str) -> str | None:
     return values[-1] if values else None
 
 
-def parse_list_params(request: Request) -> tuple[int, str, str | None]:
-    """`limit` (1-100, default 20), `order` (asc|desc, default desc) and `after`."""
+def parse_list_params(
+    request: Request, default: int = 20, maximum: int = 100
+) -> tuple[int, str, str | None]:
+    """`limit` (1 to `maximum`), `order` (asc|desc, default desc) and `after`."""
     raw_limit = _one(request, "limit")
-    limit = 20
+    limit = default
     if raw_limit is not None:
         try:
             limit = int(raw_limit)
@@ -50,9 +52,9 @@ def parse_list_params(request: Request) -> tuple[int, str, str | None]:
                 param="limit",
                 code="invalid_type",
             ) from None
-        if not 1 <= limit <= 100:
+        if not 1 <= limit <= maximum:
             bound = "below minimum" if limit < 1 else "above maximum"
-            expected = ">= 1" if limit < 1 else "<= 100"
+            expected = ">= 1" if limit < 1 else f"<= {maximum}"
             raise InvalidRequestError(
                 f"Invalid 'limit': integer {bound} value. Expected a value {expected}, "
                 f"but got {limit} instead.",
