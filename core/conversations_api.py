@@ -11,7 +11,7 @@ from core.errors import InvalidRequestError, NotFoundError
 from core.http import Reply, Request
 from core.ids import new_id
 from core.input_items import input_items
-from core.responses_api import parse_list_params
+from core.listing import list_body, parse_list_params
 from core.validation import check_array_length, invalid_type, json_object, metadata, missing
 from storage.protocols import ConversationStore
 
@@ -50,16 +50,7 @@ def _items(value: Any, required: bool) -> list[tuple[str, bytes]]:
 
 
 def _item_list(items: list[bytes], has_more: bool) -> bytes:
-    data = orjson.loads(b"[" + b",".join(items) + b"]")
-    return orjson.dumps(
-        {
-            "object": "list",
-            "data": data,
-            "first_id": data[0]["id"] if data else None,
-            "last_id": data[-1]["id"] if data else None,
-            "has_more": has_more,
-        }
-    )
+    return list_body(orjson.loads(b"[" + b",".join(items) + b"]"), has_more)
 
 
 class ConversationsApi:

@@ -8,7 +8,7 @@ import orjson
 
 from core.errors import NotFoundError
 from core.http import Reply, Request
-from core.responses_api import parse_list_params
+from core.listing import list_body, parse_list_params
 from storage.protocols import Stores
 
 __all__ = ["FileDeleted", "FilesApi", "file_not_found"]
@@ -35,19 +35,7 @@ class FilesApi:
         limit, order, after = parse_list_params(request, default=_LIST_MAX, maximum=_LIST_MAX)
         purpose = request.one("purpose")
         page = await self._files.page(tenant, purpose, limit, order == "desc", after)
-        data = [orjson.loads(item) for item in page.items]
-        return Reply(
-            200,
-            orjson.dumps(
-                {
-                    "object": "list",
-                    "data": data,
-                    "first_id": data[0]["id"] if data else None,
-                    "last_id": data[-1]["id"] if data else None,
-                    "has_more": page.has_more,
-                }
-            ),
-        )
+        return Reply(200, list_body([orjson.loads(item) for item in page.items], page.has_more))
 
     async def retrieve(self, tenant: str, file_id: str) -> Reply:
         file = await self._files.get(tenant, file_id)

@@ -18,8 +18,8 @@ from core.errors import InvalidRequestError, NotFoundError
 from core.http import Reply, Request
 from core.ids import new_id
 from core.input_items import check_item
+from core.listing import page, parse_list_params
 from core.prompt_templates import check_variables, placeholders, render_input, render_text
-from core.responses_api import page, parse_list_params
 from core.validation import check_array_length, invalid_type, json_object, metadata, missing
 from storage.protocols import PromptHeader, PromptStore
 

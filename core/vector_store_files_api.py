@@ -13,7 +13,7 @@ from core.files_api import file_not_found
 from core.http import Reply, Request
 from core.ids import new_id
 from core.ingestion.chunking import parse_chunking_strategy
-from core.responses_api import parse_list_params
+from core.listing import list_body, parse_list_params
 from core.validation import check_array_length, invalid_type, json_object, missing
 from core.vector_store_objects import attributes, file_counts, store_not_found
 from storage.protocols import Stores
@@ -22,18 +22,6 @@ __all__ = ["VectorStoreFilesApi"]
 
 _BATCH_MAX = 2000
 _STATUSES = ("in_progress", "completed", "failed", "cancelled")
-
-
-def _listing(data: list[dict[str, Any]], has_more: bool) -> bytes:
-    return orjson.dumps(
-        {
-            "object": "list",
-            "data": data,
-            "first_id": data[0]["id"] if data else None,
-            "last_id": data[-1]["id"] if data else None,
-            "has_more": has_more,
-        }
-    )
 
 
 def _page(
@@ -120,7 +108,7 @@ class VectorStoreFilesApi:
         status = _status_filter(request)
         await self._store(tenant, store_id)
         data, more = _page(await self._meta.files(tenant, store_id), request, status)
-        return Reply(200, _listing(data, more))
+        return Reply(200, list_body(data, more))
 
     async def _file(self, tenant: str, store_id: str, file_id: str) -> dict[str, Any]:
         await self._store(tenant, store_id)
@@ -256,4 +244,4 @@ class VectorStoreFilesApi:
         status = _status_filter(request)
         batch = await self._batch(tenant, store_id, batch_id)
         data, more = _page(await self._batch_files(tenant, batch), request, status)
-        return Reply(200, _listing(data, more))
+        return Reply(200, list_body(data, more))

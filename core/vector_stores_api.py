@@ -14,7 +14,7 @@ from core.ids import new_id
 from core.ingestion.chunking import parse_chunking_strategy
 from core.ingestion.embeddings import EmbeddingsClient
 from core.ingestion.lexical import sparse_query
-from core.responses_api import parse_list_params
+from core.listing import list_body, parse_list_params
 from core.validation import check_array_length, invalid_type, json_object, metadata
 from core.vector_store_files_api import VectorStoreFilesApi
 from core.vector_store_objects import expires_after, presented_store, store_not_found
@@ -144,14 +144,7 @@ class VectorStoresApi:
         before = request.one("before")
         page = await self._meta.page_stores(tenant, limit, order == "desc", after, before)
         data = [await self._presented(tenant, orjson.loads(item)) for item in page.items]
-        listing = {
-            "object": "list",
-            "data": data,
-            "first_id": data[0]["id"] if data else None,
-            "last_id": data[-1]["id"] if data else None,
-            "has_more": page.has_more,
-        }
-        return Reply(200, orjson.dumps(listing))
+        return Reply(200, list_body(data, page.has_more))
 
     async def retrieve(self, tenant: str, store_id: str) -> Reply:
         store = await self._store(tenant, store_id)

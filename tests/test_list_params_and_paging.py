@@ -9,7 +9,7 @@ import pytest
 
 from core.errors import InvalidRequestError
 from core.http import Request
-from core.responses_api import page, parse_list_params
+from core.listing import page, parse_list_params
 
 _RID = "resp_0123456789abcdef"
 
