@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import openai
@@ -8,6 +9,23 @@ import pytest
 import redis
 from fake_backend import BackendThread
 from harness import RedisServer, Stack
+from redis.asyncio import Redis
+
+from storage.redis_client import connect
+
+
+@pytest.fixture
+async def redis_client(redis_server: RedisServer) -> AsyncIterator[Redis]:
+    """An asyncio client of the session's Redis, as the sidecar makes one."""
+    client = connect(redis_server.url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def tenant() -> str:
+    """A tenant of its own, so tests never see each other's data."""
+    return f"tenant-{uuid.uuid4().hex}"
 
 
 @pytest.fixture(scope="session")

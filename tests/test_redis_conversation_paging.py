@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,11 +18,6 @@ from storage.redis_conversations import RedisConversationStore
 async def store(redis_server: RedisServer) -> AsyncIterator[RedisConversationStore]:
     async with open_store(redis_server) as opened:
         yield opened
-
-
-@pytest.fixture
-def tenant() -> str:
-    return f"tenant-{uuid.uuid4().hex}"
 
 
 async def test_list_items_pages(store: RedisConversationStore, tenant: str) -> None:

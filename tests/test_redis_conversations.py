@@ -4,7 +4,6 @@ races, tenants. Paging is in test_redis_conversation_paging.py."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 
 import orjson
@@ -33,11 +32,6 @@ from storage.tenant_keys import tenant_prefix
 async def store(redis_server: RedisServer) -> AsyncIterator[RedisConversationStore]:
     async with open_store(redis_server) as opened:
         yield opened
-
-
-@pytest.fixture
-def tenant() -> str:
-    return f"tenant-{uuid.uuid4().hex}"
 
 
 async def test_create_get_and_context(store: RedisConversationStore, tenant: str) -> None:

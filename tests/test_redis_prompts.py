@@ -4,35 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import orjson
 import pytest
-from harness import RedisServer
 from redis.asyncio import Redis
 
 from core.ids import new_id
 from storage.protocols import PromptHeader
-from storage.redis_client import connect
 from storage.redis_prompts import RedisPromptStore
 from storage.tenant_keys import tenant_prefix
 
 
 @pytest.fixture
-async def redis_client(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    client = connect(redis_server.url)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
 def store(redis_client: Redis) -> RedisPromptStore:
     return RedisPromptStore(redis_client)
-
-
-@pytest.fixture
-def tenant() -> str:
-    return f"tenant-{uuid.uuid4().hex}"
 
 
 def header_for(prompt_id: str) -> bytes:

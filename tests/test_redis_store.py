@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -14,15 +13,7 @@ from redis.asyncio import Redis
 
 from core.ids import new_id
 from storage.protocols import ChainContext
-from storage.redis_client import connect
 from storage.redis_responses import RedisResponseStore
-
-
-@pytest.fixture
-async def redis_client(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    client = connect(redis_server.url)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture
@@ -35,11 +26,6 @@ def sync_redis(redis_server: RedisServer) -> Iterator[sync_redis_module.Redis]:
     client = sync_redis_module.Redis.from_url(redis_server.url)
     yield client
     client.close()
-
-
-@pytest.fixture
-def tenant() -> str:
-    return f"tenant-{uuid.uuid4().hex}"
 
 
 def _item(owner: str, role: str, n: int) -> bytes:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from harness import RedisServer
 from redis.asyncio import Redis
 
 from core.create_flow import CreateResponseFlow
@@ -20,7 +18,6 @@ from storage.blob_store import LocalBlobStore
 from storage.ingest_queue import IngestQueue
 from storage.protocols import Stores
 from storage.qdrant_index import QdrantChunkIndex
-from storage.redis_client import connect
 from storage.redis_conversations import RedisConversationStore
 from storage.redis_files import RedisFileStore
 from storage.redis_prompts import RedisPromptStore
@@ -37,13 +34,6 @@ _LIFECYCLE = {
 }
 _DONE = b"data: [DONE]\n\n"
 _METADATA = {"session": "abc", "note": "ünï ✓"}
-
-
-@pytest.fixture
-async def redis_client(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    client = connect(redis_server.url)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture
@@ -68,11 +58,6 @@ async def stores(
         ingest=IngestQueue(redis_client),
     )
     await index.close()
-
-
-@pytest.fixture
-def tenant() -> str:
-    return f"tenant-{uuid.uuid4().hex}"
 
 
 # Building the backend's stream
