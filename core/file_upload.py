@@ -24,6 +24,7 @@ __all__ = ["PURPOSES", "FileUpload"]
 
 PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 _FIELD_LIMIT = 4096  # form fields other than the file are short
+_FORM_SLACK = 64 * 1024  # room for the boundaries and fields around the file
 _EXPIRY_SECONDS = (3600, 2592000)
 
 
@@ -63,7 +64,7 @@ class FileUpload:
                 code="invalid_content_type",
             )
         length = headers.get("content-length", "")
-        if length.isdigit() and int(length) > max_bytes:
+        if length.isdigit() and int(length) > max_bytes + _FORM_SLACK:
             raise _too_large(max_bytes)
         self._files, self._tenant, self._max = files, tenant, max_bytes
         self._id = "file-" + os.urandom(12).hex()
@@ -94,7 +95,7 @@ class FileUpload:
 
     async def feed(self, chunk: bytes) -> None:
         self._received += len(chunk)
-        if self._received > self._max + 64 * 1024:  # room for the form around the file
+        if self._received > self._max + _FORM_SLACK:
             await self.abort()
             raise _too_large(self._max)
         try:

@@ -86,7 +86,12 @@ async def search_chunks(
         except ValueError as error:
             raise InvalidRequestError(str(error), param="filters", code="invalid_value") from None
         for hit in hits:
-            score = hit.score if vector is not None else hit.score / (hit.score + _BM25_HALF)
+            if vector is None:
+                score = hit.score / (hit.score + _BM25_HALF)
+            else:
+                # Fused ranks are in 0..1; a query with no lexical terms is dense-only
+                # and scores cosine similarity, which can fall outside it.
+                score = min(1.0, max(0.0, hit.score))
             key = (hit.file_id, hit.chunk_index)
             if key not in best or best[key].score < score:
                 best[key] = Hit(

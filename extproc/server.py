@@ -47,8 +47,14 @@ async def start_server(
 ) -> grpc.aio.Server:
     # Envoy hands over body chunks as large as its buffer limit (tens of MB), and a
     # buffered body arrives whole: lift gRPC's 4 MB receive default.
+    # Without BDP probing the HTTP/2 window stays small, so an upload faster than the
+    # disk is held back in Envoy (and then at the client) rather than queued in here.
     server = grpc.aio.server(
-        options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 256 << 20)]
+        options=[
+            ("grpc.so_reuseport", 0),
+            ("grpc.max_receive_message_length", 256 << 20),
+            ("grpc.http2.bdp_probe", 0),
+        ]
     )
     add_ExternalProcessorServicer_to_server(ExternalProcessor(gateway, backend_api_key), server)
     if server.add_insecure_port(address) == 0:

@@ -74,20 +74,41 @@ class IngestionWorker:
                 file["status"] = "cancelled"
                 await meta.update_file(tenant, store_id, file)
                 return
+        outcome: dict[str, Any]
         try:
             usage = await self._index(tenant, store_id, file)
         except _Failed as failure:
-            file.update(status="failed", last_error={"code": failure.code, "message": str(failure)})
+            outcome = {
+                "status": "failed",
+                "last_error": {"code": failure.code, "message": str(failure)},
+            }
         except Exception as error:
             log.exception("ingesting %s into %s failed", file_id, store_id)
-            file.update(
-                status="failed", last_error={"code": "server_error", "message": str(error)[:500]}
-            )
+            message = str(error)[:500]
+            outcome = {
+                "status": "failed",
+                "last_error": {"code": "server_error", "message": message},
+            }
         else:
-            file.update(status="completed", usage_bytes=usage, last_error=None)
-        if not await meta.update_file(tenant, store_id, file):
-            # Removed from the store while it was being indexed: drop its chunks again.
-            await self._stores.chunks.delete_file(tenant, store_id, file_id)
+            outcome = {"status": "completed", "usage_bytes": usage, "last_error": None}
+        await self._settle(tenant, store_id, file, outcome)
+
+    async def _settle(
+        self, tenant: str, store_id: str, indexed: dict[str, Any], outcome: dict[str, Any]
+    ) -> None:
+        """Record the outcome on the file as it is now: it may have been removed,
+        cancelled or given new attributes while it was being indexed."""
+        meta, chunks = self._stores.vector_stores, self._stores.chunks
+        file_id = indexed["id"]
+        current = await meta.get_file(tenant, store_id, file_id)
+        if current is None or current["status"] != "in_progress":
+            await chunks.delete_file(tenant, store_id, file_id)  # removed or cancelled
+            return
+        current.update(outcome)
+        if not await meta.update_file(tenant, store_id, current):
+            await chunks.delete_file(tenant, store_id, file_id)
+        elif outcome["status"] == "completed" and current["attributes"] != indexed["attributes"]:
+            await chunks.update_attributes(tenant, store_id, file_id, current["attributes"])
 
     async def _index(self, tenant: str, store_id: str, file: dict[str, Any]) -> int:
         file_id = file["id"]
