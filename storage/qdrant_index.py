@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import json
-import math
 import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +27,7 @@ from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import UnexpectedResponse
 
 from storage.protocols import Chunk, Hit
+from storage.qdrant_filters import attribute_condition, attribute_field, attribute_payload
 
 __all__ = ["IndexLockedError", "QdrantChunkIndex"]
 
@@ -44,8 +44,6 @@ _SCROLL_PAGE = 256
 # ranked a little lower by one retriever can still be lifted by the other.
 _FUSION_CANDIDATES_PER_HIT = 2
 _FUSION_MIN_CANDIDATES = 20
-_MAX_FILTER_DEPTH = 16
-_COMPARISONS = frozenset({"eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"})
 
 
 class IndexLockedError(RuntimeError):
@@ -117,7 +115,7 @@ class QdrantChunkIndex:
             "vector_store_id": vector_store_id,
             "file_id": file_id,
             "filename": filename,
-            **_attribute_payload(attributes),
+            **attribute_payload(attributes),
         }
         points = [
             models.PointStruct(
@@ -156,7 +154,7 @@ class QdrantChunkIndex:
         self, tenant: str, vector_store_id: str, file_id: str, attributes: dict[str, Any]
     ) -> None:
         file_scope = _file_filter(tenant, vector_store_id, file_id)
-        new_fields = _attribute_payload(attributes)
+        new_fields = attribute_payload(attributes)
 
         def update(client: QdrantClient) -> None:
             # The nested `attributes` says which flat `attr_` fields a point carries; fields of
@@ -165,7 +163,7 @@ class QdrantChunkIndex:
             old_fields: set[str] = set()
             for record in self._scroll(client, file_scope, ["attributes"]):
                 old = (record.payload or {}).get("attributes") or {}
-                old_fields.update(_attribute_field(key) for key in old)
+                old_fields.update(attribute_field(key) for key in old)
             removed = sorted(old_fields - new_fields.keys())
             if removed:
                 client.delete_payload(
@@ -226,7 +224,7 @@ class QdrantChunkIndex:
         scope = _scope_filter(tenant, vector_store_ids)
         query_filter = scope
         if filters is not None:
-            query_filter = models.Filter(must=[*_conditions(scope), _attribute_condition(filters)])
+            query_filter = models.Filter(must=[*_conditions(scope), attribute_condition(filters)])
         # IDF measured over the searched stores only: the stores are the corpus being ranked,
         # and other tenants' documents must not shift this tenant's scores.
         lexical_params = models.SearchParams(idf=models.IdfCorpusParams(corpus=scope))
@@ -413,21 +411,6 @@ def _point_vectors(chunk: Chunk) -> dict[str, Any]:
     return vectors
 
 
-def _attribute_field(key: str) -> str:
-    """The flat payload field of attribute `key`.
-
-    Qdrant reads field names as paths (`.` descends, `[]` indexes), so any character outside
-    [A-Za-z0-9_] is written as `-<hex>-`; `-` is escaped too, so distinct keys stay distinct.
-    """
-    safe = (ch if (ch.isascii() and ch.isalnum()) or ch == "_" else f"-{ord(ch):x}-" for ch in key)
-    return "attr_" + "".join(safe)
-
-
-def _attribute_payload(attributes: dict[str, Any]) -> dict[str, Any]:
-    flat = {_attribute_field(key): value for key, value in attributes.items()}
-    return {"attributes": dict(attributes), **flat}
-
-
 def _hit(score: float, payload: dict[str, Any]) -> Hit:
     return Hit(
         file_id=str(payload["file_id"]),
@@ -506,78 +489,6 @@ def _conditions(scope: models.Filter) -> list[models.Condition]:
 
 def _selector(scope: models.Filter) -> models.FilterSelector:
     return models.FilterSelector(filter=scope)
-
-
-def _attribute_condition(spec: Any, depth: int = 0) -> models.Condition:
-    """Translate an OpenAI attribute filter (comparison or compound) into a Qdrant condition."""
-    if depth > _MAX_FILTER_DEPTH:
-        raise ValueError(f"filters nest deeper than {_MAX_FILTER_DEPTH} levels")
-    if not isinstance(spec, dict):
-        raise ValueError(f"a filter must be an object, not {type(spec).__name__}")
-    kind = spec.get("type")
-    if kind in ("and", "or"):
-        parts = spec.get("filters")
-        if not isinstance(parts, list) or not parts:
-            raise ValueError(f"an '{kind}' filter needs a non-empty 'filters' list")
-        conditions = [_attribute_condition(part, depth + 1) for part in parts]
-        # `should` alone means "at least one"; nesting keeps it from mixing with a `must`
-        if kind == "and":
-            return models.Filter(must=conditions)
-        return models.Filter(should=conditions)
-    if kind not in _COMPARISONS:
-        raise ValueError(
-            f"unknown filter type {kind!r}; expected one of "
-            f"{', '.join(sorted(_COMPARISONS | {'and', 'or'}))}"
-        )
-    key = spec.get("key")
-    if not isinstance(key, str) or not key:
-        raise ValueError(f"a '{kind}' filter needs a non-empty string 'key'")
-    if "value" not in spec:
-        raise ValueError(f"the '{kind}' filter on '{key}' needs a 'value'")
-    return _comparison(kind, key, spec["value"])
-
-
-def _comparison(kind: str, key: str, value: Any) -> models.Condition:
-    field = _attribute_field(key)
-    if kind in ("eq", "ne"):
-        equal = _equals(field, key, kind, value)
-        return equal if kind == "eq" else models.Filter(must_not=[equal])
-    if kind in ("gt", "gte", "lt", "lte"):
-        if not _is_number(value):
-            raise ValueError(f"the '{kind}' filter on '{key}' compares numbers, not {value!r}")
-        bound: dict[str, float] = {kind: value}
-        return models.FieldCondition(key=field, range=models.Range(**bound))
-    if not isinstance(value, list):
-        raise ValueError(f"the '{kind}' filter on '{key}' needs a list value")
-    # `in` is an `eq` on any element; all strings go to one MatchAny (indexable on a server)
-    member: models.Condition
-    if all(isinstance(item, str) for item in value):
-        member = models.FieldCondition(key=field, match=models.MatchAny(any=value))
-    else:
-        member = models.Filter(should=[_equals(field, key, kind, item) for item in value])
-    # `nin` (like `ne`) also keeps chunks without the attribute, which MatchExcept would drop
-    return member if kind == "in" else models.Filter(must_not=[member])
-
-
-def _equals(field: str, key: str, kind: str, value: Any) -> models.Condition:
-    if isinstance(value, str | bool):
-        return models.FieldCondition(key=field, match=models.MatchValue(value=value))
-    if _is_number(value):
-        # MatchValue takes no floats, and a server's integer match skips 2.0 stored for 2:
-        # a closed range compares numbers as numbers in both modes
-        return models.FieldCondition(key=field, range=models.Range(gte=value, lte=value))
-    raise ValueError(
-        f"the '{kind}' filter on '{key}' takes strings, numbers or booleans, not {value!r}"
-    )
-
-
-def _is_number(value: Any) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    return math.isfinite(value)
-
-
-# -- local directory lock ----------------------------------------------------------------
 
 
 def _lock_directory(path: Path) -> int:

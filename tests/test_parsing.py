@@ -8,42 +8,10 @@ import zipfile
 import docx
 import orjson
 import pytest
+from documents import pdf_bytes
 from pypdf import PdfReader, PdfWriter
 
 from core.ingestion.parsing import InvalidFileError, UnsupportedFileError, extract_text
-
-
-def _pdf(pages: list[str]) -> bytes:
-    """A minimal, valid PDF with one line of Helvetica text per page, built by hand."""
-    count = len(pages)
-    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(count))
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        f"<< /Type /Pages /Kids [{kids}] /Count {count} >>".encode(),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-    ]
-    for i, text in enumerate(pages):
-        escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        stream = f"BT /F1 12 Tf 72 720 Td ({escaped}) Tj ET".encode("latin-1")
-        objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>".encode()
-        )
-        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
 
 
 def _docx() -> bytes:
@@ -71,20 +39,20 @@ def _pdf_writer_bytes(writer: PdfWriter) -> bytes:
 
 
 def test_pdf_pages_joined_by_blank_line() -> None:
-    data = _pdf(["Hello from page one (first)", "Second page text"])
+    data = pdf_bytes(["Hello from page one (first)", "Second page text"])
     assert len(PdfReader(io.BytesIO(data)).pages) == 2  # the fixture itself is valid
     text = extract_text(data, "Report.PDF")
     assert text == "Hello from page one (first)\n\nSecond page text"
 
 
 def test_pdf_with_empty_user_password_is_readable() -> None:
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_pdf(["Open secret"]))))
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes(["Open secret"]))))
     writer.encrypt(user_password="", owner_password="owner", algorithm="RC4-128")
     assert extract_text(_pdf_writer_bytes(writer), "doc.pdf") == "Open secret"
 
 
 def test_encrypted_pdf_is_invalid() -> None:
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_pdf(["Hidden"]))))
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes(["Hidden"]))))
     writer.encrypt(user_password="secret", owner_password="owner", algorithm="RC4-128")
     with pytest.raises(InvalidFileError, match="encrypted"):
         extract_text(_pdf_writer_bytes(writer), "locked.pdf")

@@ -11,11 +11,11 @@ import openai
 import pytest
 import redis
 import tiktoken
+from documents import pdf_bytes
 from harness import Stack
 from vector_fixtures import (
     BlobGate,
     docx_bytes,
-    pdf_bytes,
     sdk,
     stored_chunks,
     upload,
