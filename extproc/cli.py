@@ -108,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per readiness probe
     if args.command == "envoy-config":
         sys.stdout.write(render(settings))
     elif args.command == "serve":
