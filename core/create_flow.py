@@ -17,7 +17,7 @@ from core.errors import BadGatewayError, InvalidRequestError, UpstreamError
 from core.ids import new_id
 from core.prompts_api import PromptsApi
 from core.response_object import TERMINAL_STATUSES, present, split_for_storage
-from storage.protocols import ChainContext, Stores
+from storage.protocols import ChainContext, ConversationMark, Stores
 
 __all__ = ["CreateResponseFlow", "backend_error"]
 
@@ -30,10 +30,7 @@ class CreateResponseFlow:
         self.response_id = new_id("resp")
         self.request: CreateRequest | None = None
         self._context: ChainContext | None = None
-
-    @property
-    def streaming(self) -> bool:
-        return self.request is not None and self.request.stream
+        self._conversation_mark: ConversationMark | None = None
 
     async def prepare(self, raw: bytes) -> bytes:
         """Validate the client's body; return the stateless body for the backend."""
@@ -59,22 +56,36 @@ class CreateResponseFlow:
 
     async def _context_items(self, request: CreateRequest) -> bytes:
         """What the model has seen before: the conversation's items or the chain's."""
+        conversations = self._stores.conversations
         if request.conversation_id is not None:
-            items = await self._stores.conversations.context(self._tenant, request.conversation_id)
-            if items is None:
+            found = await conversations.context(self._tenant, request.conversation_id)
+            if found is None:
                 raise conversation_not_found(request.conversation_id, param="conversation")
+            items, position = found
+            if position:  # a chain continued from this response starts after these items
+                self._conversation_mark = ConversationMark(request.conversation_id, position)
             return items
         if request.previous_response_id is not None:
-            self._context = await self._stores.responses.load_context(
+            self._context = context = await self._stores.responses.load_context(
                 self._tenant, request.previous_response_id
             )
-            if self._context is None:
+            if context is None:
                 raise InvalidRequestError(
                     f"Previous response with id '{request.previous_response_id}' not found.",
                     param="previous_response_id",
                     code="previous_response_not_found",
                 )
-            return self._context.items
+            mark = context.conversation
+            if mark is None:
+                return context.items
+            # The chain began in a conversation: the conversation's items up to what its
+            # first response saw come first, read as they are now, so an item deleted
+            # from the conversation since is no longer replayed (nor is anything once the
+            # conversation is deleted), while items added after the mark never are.
+            prefix = await conversations.context_until(
+                self._tenant, mark.conversation_id, mark.position
+            )
+            return b",".join(part for part in (prefix, context.items) if part)
         return b""
 
     def present(self, response: dict[str, Any]) -> None:
@@ -92,7 +103,13 @@ class CreateResponseFlow:
         record, output = split_for_storage(response)
         if request.store:
             await self._stores.responses.save(
-                self._tenant, self.response_id, record, request.input_items, output, self._context
+                self._tenant,
+                self.response_id,
+                record,
+                request.input_items,
+                output,
+                self._context,
+                self._conversation_mark,
             )
         if request.conversation_id is not None and status in ("completed", "incomplete"):
             ids = [*request.input_ids, *(str(item.get("id")) for item in response["output"])]

@@ -16,6 +16,7 @@ __all__ = [
     "ChainContext",
     "Chunk",
     "ChunkIndex",
+    "ConversationMark",
     "ConversationStore",
     "FileStore",
     "Hit",
@@ -31,15 +32,28 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
+class ConversationMark:
+    """Where a chain starts inside a conversation: the response that began it was
+    created with `conversation` and saw the conversation's items up to `position`."""
+
+    conversation_id: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
 class ChainContext:
     """Everything a response continued with `previous_response_id` sees, oldest first.
 
-    `items` are the encoded items joined with commas (empty when there are none).
-    `anchor` is an opaque position the store uses to link the next response after it.
+    `items` are the chain's own encoded items joined with commas (empty when there are
+    none). `anchor` is an opaque position the store uses to link the next response after
+    it. `conversation` is set when the chain began in a conversation: the conversation's
+    items up to that mark, read from the conversation store as they are now, come before
+    `items` (they are never copied into the chain).
     """
 
     items: bytes
     anchor: tuple[str, int, str]
+    conversation: ConversationMark | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +66,8 @@ class ResponseStore(Protocol):
     """Persisted responses, scoped by tenant: another tenant's id is simply not found."""
 
     async def load_context(self, tenant: str, response_id: str) -> ChainContext | None:
-        """The input and output items of the chain ending at `response_id`."""
+        """The input and output items of the chain ending at `response_id`, with the
+        conversation mark of its first response if that one was created in one."""
 
     async def save(
         self,
@@ -62,8 +77,12 @@ class ResponseStore(Protocol):
         input_items: list[bytes],
         output_items: list[bytes],
         parent: ChainContext | None,
+        conversation: ConversationMark | None = None,
     ) -> None:
-        """Store a finished response after `parent` (atomically: all of it or nothing)."""
+        """Store a finished response after `parent` (atomically: all of it or nothing).
+
+        `conversation` anchors a response that starts a chain (no `parent`) in the
+        conversation it was created in; a continuation keeps its parent's anchor."""
 
     async def get(self, tenant: str, response_id: str) -> StoredResponse | None: ...
 
@@ -104,8 +123,13 @@ class ConversationStore(Protocol):
         """Add (id, encoded item) pairs after the existing items. None without the
         conversation; else the ids it already holds, in which case nothing was added."""
 
-    async def context(self, tenant: str, conversation_id: str) -> bytes | None:
-        """All items in order, encoded and joined with commas."""
+    async def context(self, tenant: str, conversation_id: str) -> tuple[bytes, int] | None:
+        """All items in order, encoded and joined with commas, and the position of the
+        last one (0 without items): a `ConversationMark` for what was read."""
+
+    async def context_until(self, tenant: str, conversation_id: str, position: int) -> bytes:
+        """The items at positions up to `position`, as they are now (deleted ones are
+        gone; nothing once the conversation is deleted), joined like `context`."""
 
     async def list_items(
         self, tenant: str, conversation_id: str, limit: int, descending: bool, after: str | None

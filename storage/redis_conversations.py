@@ -7,7 +7,9 @@ Under the tenant's prefix:
 - `co:<conversation>`: sorted set of positions (member = score = position).
 - `cx:<conversation>`: hash item id -> position.
 
-Positions only grow, so an item keeps its place whatever is added or deleted around it.
+Positions only grow, so an item keeps its place whatever is added or deleted around it,
+and one position names a prefix of the conversation: a response created in it remembers
+the position of the last item it saw (`context_until` reads that prefix again).
 An item id is unique within its conversation: a batch that repeats one is refused whole.
 """
 
@@ -46,8 +48,18 @@ redis.call('HSET', KEYS[1], 'n', n)
 return {}
 """
 
+# Appends the items at `positions` to `out`, HMGET in chunks that `unpack` can take.
+_ITEMS_AT = """
+for i = 1, #positions, 1000 do
+  local chunk = redis.call('HMGET', p .. 'ci:' .. conv,
+    unpack(positions, i, math.min(i + 999, #positions)))
+  for _, item in ipairs(chunk) do out[#out + 1] = item end
+end
+"""
+
 # ARGV: prefix, conversation id, first index, last index, descending ('1'), after id or ''
-_RANGE = """
+_RANGE = (
+    """
 local p, conv = ARGV[1], ARGV[2]
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local co = p .. 'co:' .. conv
@@ -67,13 +79,31 @@ else
   end
 end
 local out = {}
-for i = 1, #positions, 1000 do
-  local chunk = redis.call('HMGET', p .. 'ci:' .. conv,
-    unpack(positions, i, math.min(i + 999, #positions)))
-  for _, item in ipairs(chunk) do out[#out + 1] = item end
-end
+"""
+    + _ITEMS_AT
+    + """
 return out
 """
+)
+
+# KEYS[1] = c:<id>. ARGV: prefix, conversation id, highest position ('' for all).
+# Answers false without the conversation, else the position of the last item read
+# ('0' for none) followed by the items, oldest first.
+_UNTIL = (
+    """
+local p, conv = ARGV[1], ARGV[2]
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local co = p .. 'co:' .. conv
+local positions
+if ARGV[3] == '' then positions = redis.call('ZRANGE', co, 0, -1)
+else positions = redis.call('ZRANGEBYSCORE', co, '-inf', ARGV[3]) end
+local out = {positions[#positions] or '0'}
+"""
+    + _ITEMS_AT
+    + """
+return out
+"""
+)
 
 # ARGV: prefix, conversation id, item id, delete ('1') or just read ('0')
 _ITEM = """
@@ -108,6 +138,7 @@ class RedisConversationStore:
         self._redis = redis
         self._append = redis.register_script(_APPEND)
         self._range = redis.register_script(_RANGE)
+        self._until = redis.register_script(_UNTIL)
         self._item = redis.register_script(_ITEM)
         self._replace = redis.register_script(_REPLACE)
 
@@ -150,10 +181,15 @@ class RedisConversationStore:
         found: Any = await self._append(keys=[key], args=args)
         return None if found == 0 else [taken.decode() for taken in found]
 
-    async def context(self, tenant: str, conversation_id: str) -> bytes | None:
+    async def context(self, tenant: str, conversation_id: str) -> tuple[bytes, int] | None:
         p, key = self._keys(tenant, conversation_id)
-        found: Any = await self._range(keys=[key], args=[p, conversation_id, 0, -1, "0", ""])
-        return None if found is None else b",".join(found)
+        found: Any = await self._until(keys=[key], args=[p, conversation_id, ""])
+        return None if found is None else (b",".join(found[1:]), int(found[0]))
+
+    async def context_until(self, tenant: str, conversation_id: str, position: int) -> bytes:
+        p, key = self._keys(tenant, conversation_id)
+        found: Any = await self._until(keys=[key], args=[p, conversation_id, position])
+        return b"" if found is None else b",".join(found[1:])
 
     async def list_items(
         self, tenant: str, conversation_id: str, limit: int, descending: bool, after: str | None

@@ -7,11 +7,18 @@ Layout, under the tenant's prefix (see `tenant_keys`):
   linearly with items, and a context is read back as one string ready to splice.
 - `tp:<thread>`: where a thread branched off (`parent`, `end`) and how many threads
   branch off it (`forks`). Continuing a response that is not at the tip of its thread
-  starts a new thread pointing at that position.
+  starts a new thread pointing at that position. A chain whose first response was
+  created in a conversation has that conversation (`conv`) and the position of the
+  last conversation item that response saw (`mark`) in its root thread's meta.
 - `r:<response>`: the response object without output (`obj`), its thread (`th`),
   whether that thread starts a chain (`root`), and byte offsets in the thread: where
   its part begins (`b`), where its input starts (`s`), where its output starts (`m`)
-  and ends (`e`).
+  and ends (`e`). Responses of a root thread also carry its `conv` and `mark`, so a
+  long unbranched context is located without reading the thread's meta.
+
+Conversation items are never copied into threads: a context names its conversation
+prefix (`ChainContext.conversation`) and the caller reads it from the conversation store
+with one more call, so it is the conversation as it is then (items deleted since are gone).
 
 Deleting the newest response of a thread cuts its bytes off; deleting never cuts into
 the range of a response that still exists. So a context read while its response exists
@@ -29,32 +36,42 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from storage.protocols import ChainContext, StoredResponse
+from storage.protocols import ChainContext, ConversationMark, StoredResponse
 from storage.recent_contexts import RecentContexts
 from storage.tenant_keys import tenant_prefix
 
 __all__ = ["RedisResponseStore"]
 
 # ARGV: prefix, size over which an unbranched context is left to the caller to read.
+# Answers thread, end, conversation ('' for none), mark, then the items unless left
+# to the caller.
 _LOAD_CONTEXT = """
 local p = ARGV[1]
-local rec = redis.call('HMGET', KEYS[1], 'th', 'e', 'root')
+local rec = redis.call('HMGET', KEYS[1], 'th', 'e', 'root', 'conv', 'mark')
 if not rec[1] then return false end
-if rec[3] == '1' and tonumber(rec[2]) > tonumber(ARGV[2]) then return {rec[1], rec[2]} end
+if rec[3] == '1' and tonumber(rec[2]) > tonumber(ARGV[2]) then
+  return {rec[1], rec[2], rec[4] or '', rec[5] or '0'}
+end
 local segments = {}
 local thread, stop = rec[1], tonumber(rec[2])
+local conv, mark = '', '0'
 while thread do
   if stop > 0 then
     table.insert(segments, 1, redis.call('GETRANGE', p .. 't:' .. thread, 0, stop - 1))
   end
-  local up = redis.call('HMGET', p .. 'tp:' .. thread, 'parent', 'end')
-  if up[1] then thread, stop = up[1], tonumber(up[2]) else thread = nil end
+  local up = redis.call('HMGET', p .. 'tp:' .. thread, 'parent', 'end', 'conv', 'mark')
+  if up[1] then
+    thread, stop = up[1], tonumber(up[2])
+  else
+    thread, conv, mark = nil, up[3] or '', up[4] or '0'
+  end
 end
-return {rec[1], rec[2], table.concat(segments)}
+return {rec[1], rec[2], conv, mark, table.concat(segments)}
 """
 
 # ARGV: prefix, response id, record, parent response id ('' for none), parent thread,
-# parent end, copied context, input items, output items (each item followed by ',').
+# parent end, conversation ('' for none; only for a new chain), mark, copied context,
+# input items, output items (each item followed by ',').
 _SAVE = """
 local p, rid = ARGV[1], ARGV[2]
 local pthread, pend = ARGV[5], tonumber(ARGV[6])
@@ -69,14 +86,18 @@ if ARGV[4] ~= '' then
     redis.call('HSET', p .. 'tp:' .. rid, 'parent', pthread, 'end', pend)
     redis.call('HINCRBY', p .. 'tp:' .. pthread, 'forks', 1)
   end
+elseif ARGV[7] ~= '' then
+  redis.call('HSET', p .. 'tp:' .. rid, 'conv', ARGV[7], 'mark', ARGV[8])
 end
-redis.call('APPEND', p .. 't:' .. thread, ARGV[7] .. ARGV[8] .. ARGV[9])
-local s = start + #ARGV[7]
-local m = s + #ARGV[8]
-local e = m + #ARGV[9]
-local root = 1 - redis.call('HEXISTS', p .. 'tp:' .. thread, 'parent')
+redis.call('APPEND', p .. 't:' .. thread, ARGV[9] .. ARGV[10] .. ARGV[11])
+local s = start + #ARGV[9]
+local m = s + #ARGV[10]
+local e = m + #ARGV[11]
+local meta = redis.call('HMGET', p .. 'tp:' .. thread, 'parent', 'conv', 'mark')
+local root = meta[1] and 0 or 1
 redis.call('HSET', KEYS[1], 'obj', ARGV[3], 'th', thread, 'root', root, 'b', start, 's', s,
   'm', m, 'e', e)
+if root == 1 and meta[2] then redis.call('HSET', KEYS[1], 'conv', meta[2], 'mark', meta[3]) end
 return {thread, e}
 """
 
@@ -123,6 +144,10 @@ def _array(joined: bytes) -> bytes:
     return b"[" + joined[:-1] + b"]"  # drop the trailing comma
 
 
+def _mark(conversation: bytes, position: bytes) -> ConversationMark | None:
+    return ConversationMark(conversation.decode(), int(position)) if conversation else None
+
+
 class RedisResponseStore:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
@@ -145,14 +170,15 @@ class RedisResponseStore:
         if not found:
             return None
         anchor = (found[0].decode(), int(found[1]), response_id)
-        if len(found) == 3:
-            return ChainContext(items=found[2][:-1], anchor=anchor)
+        conversation = _mark(found[2], found[3])
+        if len(found) == 5:
+            return ChainContext(found[4][:-1], anchor, conversation)
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.getrange(f"{p}t:{anchor[0]}", 0, anchor[1] - 1)
             pipe.exists(key)
             items, exists = await pipe.execute()
         # Still there after the read, so what was read is intact (see the module doc).
-        return ChainContext(items=items[:-1], anchor=anchor) if exists else None
+        return ChainContext(items[:-1], anchor, conversation) if exists else None
 
     async def save(
         self,
@@ -162,22 +188,27 @@ class RedisResponseStore:
         input_items: list[bytes],
         output_items: list[bytes],
         parent: ChainContext | None,
+        conversation: ConversationMark | None = None,
     ) -> None:
         p = tenant_prefix(tenant)
         keys = [f"{p}r:{response_id}"]
         own = [_joined(input_items), _joined(output_items)]
         thread, end, previous = parent.anchor if parent else ("", 0, "")
-        args: list[Any] = [p, response_id, record, previous, thread, end]
+        if parent is not None:
+            conversation = parent.conversation  # a chain keeps where it started
+        mark = [conversation.conversation_id, conversation.position] if conversation else ["", 0]
+        args: list[Any] = [p, response_id, record, previous, thread, end, *mark]
         saved: Any = await self._save(keys=keys, args=[*args, b"", *own])
         context = parent.items + b"," if parent and parent.items else b""
         if not saved:
             # The previous response was deleted while this one ran: keep this response
-            # replayable with its own copy of the context it saw.
-            args = [p, response_id, record, "", "", 0]
+            # replayable with its own copy of the chain's items it saw (the conversation
+            # prefix, if any, is anchored again rather than copied).
+            args = [p, response_id, record, "", "", 0, *mark]
             saved = await self._save(keys=keys, args=[*args, context, *own])
         items = (context + own[0] + own[1])[:-1]
         anchor = (saved[0].decode(), int(saved[1]), response_id)
-        self._recent.put(keys[0], ChainContext(items=items, anchor=anchor))
+        self._recent.put(keys[0], ChainContext(items, anchor, conversation))
 
     async def _read(self, tenant: str, response_id: str, which: str) -> tuple[bytes, bytes] | None:
         p = tenant_prefix(tenant)

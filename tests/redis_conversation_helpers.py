@@ -50,6 +50,14 @@ def joined(pairs: list[Pair]) -> bytes:
     return b",".join(encoded for _, encoded in pairs)
 
 
+async def context_items(
+    store: RedisConversationStore, tenant: str, conversation_id: str
+) -> bytes | None:
+    """The items `context` answers, without the position of the last one."""
+    found = await store.context(tenant, conversation_id)
+    return None if found is None else found[0]
+
+
 async def new_conversation(store: RedisConversationStore, tenant: str, pairs: list[Pair]) -> str:
     conversation_id = new_id("conv")
     await store.create(tenant, conversation_id, record(conversation_id), pairs)

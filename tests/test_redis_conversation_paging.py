@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 import redis
 from harness import RedisServer
-from redis_conversation_helpers import ids, items, joined, new_conversation, open_store
+from redis_conversation_helpers import (
+    context_items,
+    ids,
+    items,
+    joined,
+    new_conversation,
+    open_store,
+)
 
 from storage.protocols import ItemPage
 from storage.redis_conversations import RedisConversationStore
@@ -91,9 +98,9 @@ async def test_a_long_context_is_one_command(
 ) -> None:
     created = items("long", 1000)
     conversation_id = await new_conversation(store, tenant, created)
-    await store.context(tenant, conversation_id)  # the script is loaded now
+    await context_items(store, tenant, conversation_id)  # the script is loaded now
     before = _command_calls(redis_sync)
-    context = await store.context(tenant, conversation_id)
+    context = await context_items(store, tenant, conversation_id)
     after = _command_calls(redis_sync)
     assert context == joined(created)
     delta = {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
