@@ -183,7 +183,7 @@ async def _start(
     flow = CreateResponseFlow(stores, tenant)
     body = {"model": "m", "input": "hi ✓", "stream": True, "metadata": _METADATA, **fields}
     backend = await flow.prepare(orjson.dumps(body))
-    assert flow.streaming
+    assert flow.request is not None and flow.request.stream
     return flow, StreamRelay(flow), backend
 
 
