@@ -12,7 +12,16 @@ from typing import Any
 
 from qdrant_client import models
 
-__all__ = ["attribute_condition", "attribute_field", "attribute_payload"]
+__all__ = [
+    "attribute_condition",
+    "attribute_field",
+    "attribute_payload",
+    "file_filter",
+    "match_keyword",
+    "scope_conditions",
+    "scope_filter",
+    "selector",
+]
 
 _MAX_FILTER_DEPTH = 16
 _COMPARISONS = frozenset({"eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"})
@@ -103,3 +112,42 @@ def _is_number(value: Any) -> bool:
 
 
 # -- local directory lock ----------------------------------------------------------------
+
+
+# Scopes: which points an operation may touch.
+
+
+def match_keyword(key: str, value: str) -> models.FieldCondition:
+    return models.FieldCondition(key=key, match=models.MatchValue(value=value))
+
+
+def scope_filter(tenant: str, vector_store_ids: list[str]) -> models.Filter:
+    return models.Filter(
+        must=[
+            match_keyword("tenant", tenant),
+            models.FieldCondition(
+                key="vector_store_id", match=models.MatchAny(any=vector_store_ids)
+            ),
+        ]
+    )
+
+
+def file_filter(tenant: str, vector_store_id: str, file_id: str) -> models.Filter:
+    return models.Filter(
+        must=[
+            match_keyword("tenant", tenant),
+            match_keyword("vector_store_id", vector_store_id),
+            match_keyword("file_id", file_id),
+        ]
+    )
+
+
+def scope_conditions(scope: models.Filter) -> list[models.Condition]:
+    must = scope.must
+    if must is None:
+        return []
+    return list(must) if isinstance(must, list) else [must]
+
+
+def selector(scope: models.Filter) -> models.FilterSelector:
+    return models.FilterSelector(filter=scope)

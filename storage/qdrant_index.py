@@ -14,11 +14,9 @@ call from several threads, and one thread keeps the two modes behaving alike.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import json
-import os
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,8 +24,18 @@ from typing import Any, TypeVar
 from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import UnexpectedResponse
 
+from storage.directory_lock import IndexLockedError, lock_directory, unlock_directory
 from storage.protocols import Chunk, Hit
-from storage.qdrant_filters import attribute_condition, attribute_field, attribute_payload
+from storage.qdrant_filters import (
+    attribute_condition,
+    attribute_field,
+    attribute_payload,
+    file_filter,
+    scope_conditions,
+    scope_filter,
+    selector,
+)
+from storage.score_fusion import weighted_fusion
 
 __all__ = ["IndexLockedError", "QdrantChunkIndex"]
 
@@ -44,10 +52,6 @@ _SCROLL_PAGE = 256
 # ranked a little lower by one retriever can still be lifted by the other.
 _FUSION_CANDIDATES_PER_HIT = 2
 _FUSION_MIN_CANDIDATES = 20
-
-
-class IndexLockedError(RuntimeError):
-    """Another `QdrantChunkIndex` (in this process or another) holds the local index directory."""
 
 
 class QdrantChunkIndex:
@@ -125,13 +129,13 @@ class QdrantChunkIndex:
             )
             for index, chunk in enumerate(chunks)
         ]
-        file_scope = _file_filter(tenant, vector_store_id, file_id)
+        file_scope = file_filter(tenant, vector_store_id, file_id)
         # Points beyond the new chunk count are the stale tail of an older, longer version.
         # Writing first and trimming after (rather than deleting the file first) means a search
         # running meanwhile sees the file's old or new chunks, never none of them.
         stale = models.Filter(
             must=[
-                *_conditions(file_scope),
+                *scope_conditions(file_scope),
                 models.FieldCondition(key="chunk_index", range=models.Range(gte=len(chunks))),
             ]
         )
@@ -140,20 +144,20 @@ class QdrantChunkIndex:
             for start in range(0, len(points), _UPSERT_BATCH):
                 batch = points[start : start + _UPSERT_BATCH]
                 client.upsert(self._collection, points=batch, wait=True)
-            client.delete(self._collection, points_selector=_selector(stale), wait=True)
+            client.delete(self._collection, points_selector=selector(stale), wait=True)
 
         await self._run_with_client(write)
 
     async def delete_file(self, tenant: str, vector_store_id: str, file_id: str) -> None:
-        await self._delete(_file_filter(tenant, vector_store_id, file_id))
+        await self._delete(file_filter(tenant, vector_store_id, file_id))
 
     async def delete_store(self, tenant: str, vector_store_id: str) -> None:
-        await self._delete(_scope_filter(tenant, [vector_store_id]))
+        await self._delete(scope_filter(tenant, [vector_store_id]))
 
     async def update_attributes(
         self, tenant: str, vector_store_id: str, file_id: str, attributes: dict[str, Any]
     ) -> None:
-        file_scope = _file_filter(tenant, vector_store_id, file_id)
+        file_scope = file_filter(tenant, vector_store_id, file_id)
         new_fields = attribute_payload(attributes)
 
         def update(client: QdrantClient) -> None:
@@ -167,17 +171,17 @@ class QdrantChunkIndex:
             removed = sorted(old_fields - new_fields.keys())
             if removed:
                 client.delete_payload(
-                    self._collection, keys=removed, points=_selector(file_scope), wait=True
+                    self._collection, keys=removed, points=selector(file_scope), wait=True
                 )
             client.set_payload(
-                self._collection, payload=new_fields, points=_selector(file_scope), wait=True
+                self._collection, payload=new_fields, points=selector(file_scope), wait=True
             )
 
         await self._run_with_client(update)
 
     async def file_chunks(self, tenant: str, vector_store_id: str, file_id: str) -> list[str]:
         """The file's chunk texts in document order."""
-        file_scope = _file_filter(tenant, vector_store_id, file_id)
+        file_scope = file_filter(tenant, vector_store_id, file_id)
 
         def read(client: QdrantClient) -> list[str]:
             # sorted here: Qdrant's `order_by` needs a payload index, which local mode lacks
@@ -188,7 +192,7 @@ class QdrantChunkIndex:
         return await self._run_with_client(read)
 
     async def count(self, tenant: str, vector_store_id: str) -> int:
-        scope = _scope_filter(tenant, [vector_store_id])
+        scope = scope_filter(tenant, [vector_store_id])
 
         def count(client: QdrantClient) -> int:
             return client.count(self._collection, count_filter=scope, exact=True).count
@@ -221,10 +225,12 @@ class QdrantChunkIndex:
         self._check_vectors(sparse, dense)
         if not vector_store_ids:
             return []
-        scope = _scope_filter(tenant, vector_store_ids)
+        scope = scope_filter(tenant, vector_store_ids)
         query_filter = scope
         if filters is not None:
-            query_filter = models.Filter(must=[*_conditions(scope), attribute_condition(filters)])
+            query_filter = models.Filter(
+                must=[*scope_conditions(scope), attribute_condition(filters)]
+            )
         # IDF measured over the searched stores only: the stores are the corpus being ranked,
         # and other tenants' documents must not shift this tenant's scores.
         lexical_params = models.SearchParams(idf=models.IdfCorpusParams(corpus=scope))
@@ -251,7 +257,7 @@ class QdrantChunkIndex:
             elif weights is not None:
                 by_dense = one(dense, _DENSE, candidates)
                 by_lexical = one(lexical, _LEXICAL, candidates)
-                return _weighted_fusion(by_dense, by_lexical, weights)[:limit]
+                return weighted_fusion(by_dense, by_lexical, weights)[:limit]
             else:
                 found = client.query_points(
                     self._collection,
@@ -299,11 +305,11 @@ class QdrantChunkIndex:
         if self._client is not None:
             return
         if self._path is not None:
-            self._lock_fd = _lock_directory(self._path)
+            self._lock_fd = lock_directory(self._path)
             try:
                 self._client = QdrantClient(path=str(self._path))
             except BaseException:
-                _unlock_directory(self._lock_fd)
+                unlock_directory(self._lock_fd)
                 self._lock_fd = None
                 raise
         else:
@@ -315,7 +321,7 @@ class QdrantChunkIndex:
             self._client.close()
             self._client = None
         if self._lock_fd is not None:
-            _unlock_directory(self._lock_fd)
+            unlock_directory(self._lock_fd)
             self._lock_fd = None
 
     def _ensure_collection(self, client: QdrantClient) -> None:
@@ -376,7 +382,7 @@ class QdrantChunkIndex:
 
     async def _delete(self, scope: models.Filter) -> None:
         def delete(client: QdrantClient) -> None:
-            client.delete(self._collection, points_selector=_selector(scope), wait=True)
+            client.delete(self._collection, points_selector=selector(scope), wait=True)
 
         await self._run_with_client(delete)
 
@@ -420,96 +426,3 @@ def _hit(score: float, payload: dict[str, Any]) -> Hit:
         text=str(payload.get("text", "")),
         chunk_index=int(payload["chunk_index"]),
     )
-
-
-def _weighted_fusion(
-    by_dense: Sequence[models.ScoredPoint],
-    by_lexical: Sequence[models.ScoredPoint],
-    weights: tuple[float, float],
-) -> list[tuple[float, dict[str, Any]]]:
-    """Fuse two rankings as `dense_weight * dense + lexical_weight * lexical`.
-
-    Cosine and IDF dot-product scores live on unrelated scales, so each list is min-max
-    normalised to [0, 1] first, and a chunk missing from a list counts 0 there. The lexical
-    minimum is 0, the score of any chunk without a query term: taking the list's own minimum
-    would make its weakest match worth no more than no match at all. The dense list ranks
-    every chunk, so its own minimum stands for the ones it left out. Fused scores rank
-    within one query; they are not comparable across queries.
-    """
-    fused: dict[models.ExtendedPointId, float] = {}
-    payloads: dict[models.ExtendedPointId, dict[str, Any]] = {}
-    for weight, points, floor in ((weights[0], by_dense, None), (weights[1], by_lexical, 0.0)):
-        if not points:
-            continue
-        scores = [point.score for point in points]
-        low = min(scores) if floor is None else min(floor, *scores)
-        spread = max(scores) - low
-        for point in points:
-            normalised = (point.score - low) / spread if spread > 0 else 1.0
-            fused[point.id] = fused.get(point.id, 0.0) + weight * normalised
-            payloads[point.id] = point.payload or {}
-    ranked = sorted(fused.items(), key=lambda item: item[1], reverse=True)
-    return [(score, payloads[point_id]) for point_id, score in ranked]
-
-
-# -- filters -----------------------------------------------------------------------------
-
-
-def _match(key: str, value: str) -> models.FieldCondition:
-    return models.FieldCondition(key=key, match=models.MatchValue(value=value))
-
-
-def _scope_filter(tenant: str, vector_store_ids: list[str]) -> models.Filter:
-    return models.Filter(
-        must=[
-            _match("tenant", tenant),
-            models.FieldCondition(
-                key="vector_store_id", match=models.MatchAny(any=vector_store_ids)
-            ),
-        ]
-    )
-
-
-def _file_filter(tenant: str, vector_store_id: str, file_id: str) -> models.Filter:
-    return models.Filter(
-        must=[
-            _match("tenant", tenant),
-            _match("vector_store_id", vector_store_id),
-            _match("file_id", file_id),
-        ]
-    )
-
-
-def _conditions(scope: models.Filter) -> list[models.Condition]:
-    must = scope.must
-    if must is None:
-        return []
-    return list(must) if isinstance(must, list) else [must]
-
-
-def _selector(scope: models.Filter) -> models.FilterSelector:
-    return models.FilterSelector(filter=scope)
-
-
-def _lock_directory(path: Path) -> int:
-    """Hold `path` for this index, failing at once if another holder exists.
-
-    qdrant-client takes its own lock only after loading every collection, and on failure
-    leaves files open; taking ours first fails fast and cleanly.
-    """
-    path.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path / ".chunk_index.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        raise IndexLockedError(
-            f"the vector index at {path} is already open (in this or another process); "
-            "local mode allows one holder at a time, use a Qdrant server to share it"
-        ) from None
-    return fd
-
-
-def _unlock_directory(fd: int) -> None:
-    fcntl.flock(fd, fcntl.LOCK_UN)
-    os.close(fd)
