@@ -11,22 +11,41 @@ from typing import Any
 
 import orjson
 
+from core.backend_client import BackendClient
 from core.conversations_api import conversation_not_found
 from core.create_request import CreateRequest, backend_body, parse_create_request
-from core.errors import BadGatewayError, InvalidRequestError, UpstreamError
+from core.errors import BadGatewayError, InvalidRequestError
+from core.file_search_tool import FileSearchTool, expand_tools
 from core.ids import new_id
+from core.ingestion.embeddings import EmbeddingsClient
 from core.prompts_api import PromptsApi
 from core.response_object import TERMINAL_STATUSES, present, split_for_storage
+from core.tool_loop import DEFAULT_MAX_TOOL_CALLS, run_tool_loop
 from storage.protocols import ChainContext, ConversationMark, Stores
 
-__all__ = ["CreateResponseFlow", "backend_error"]
+__all__ = ["CreateResponseFlow"]
 
 
 class CreateResponseFlow:
-    def __init__(self, stores: Stores, tenant: str) -> None:
+    def __init__(
+        self,
+        stores: Stores,
+        tenant: str,
+        *,
+        embedder: EmbeddingsClient | None = None,
+        backend: BackendClient | None = None,
+        authorization: str | None = None,
+    ) -> None:
         self._stores = stores
         self._prompts = PromptsApi(stores.prompts)
         self._tenant = tenant
+        self._embedder = embedder
+        self._backend = backend
+        self._authorization = authorization
+        self._file_search: FileSearchTool | None = None
+        self._client_tools: Any = None
+        self._backend_body = b""
+        self._backend_output: list[bytes] | None = None  # what the backend saw, if it differs
         self.response_id = new_id("resp")
         self.request: CreateRequest | None = None
         self._context: ChainContext | None = None
@@ -52,7 +71,26 @@ class CreateResponseFlow:
                 prompt.messages,
                 prompt.instructions,
             )
-        return backend_body(request, await self._context_items(request), preamble, instructions)
+        await self._expand_tools(request)
+        body = backend_body(request, await self._context_items(request), preamble, instructions)
+        self._backend_body = body
+        return body
+
+    async def _expand_tools(self, request: CreateRequest) -> None:
+        """Gateway tools become function tools the backend can call."""
+        tools, self._file_search = await expand_tools(
+            self._stores, self._tenant, request.body.get("tools")
+        )
+        if self._file_search is None:
+            return
+        if request.stream or self._backend is None:
+            raise InvalidRequestError(
+                "file_search with stream=true is not available on this gateway yet.",
+                param="stream",
+                code="unsupported_parameter",
+            )
+        self._client_tools = request.body["tools"]
+        request.body = {**request.body, "tools": tools}
 
     async def _context_items(self, request: CreateRequest) -> bytes:
         """What the model has seen before: the conversation's items or the chain's."""
@@ -91,6 +129,8 @@ class CreateResponseFlow:
     def present(self, response: dict[str, Any]) -> None:
         assert self.request is not None
         present(response, self.request, self.response_id)
+        if self._client_tools is not None:
+            response["tools"] = self._client_tools  # as the client gave them
 
     async def persist(self, response: dict[str, Any]) -> None:
         """Store a finished response (unless the client asked for `store: false`) and add
@@ -101,13 +141,18 @@ class CreateResponseFlow:
         if status not in TERMINAL_STATUSES:
             return
         record, output = split_for_storage(response)
+        replayed = output
+        if self._backend_output is not None:
+            # The client's view (tool items) stays with the record; the thread keeps what
+            # the backend saw, so a later turn replays function calls it understands.
+            record, replayed = orjson.dumps(response), self._backend_output
         if request.store:
             await self._stores.responses.save(
                 self._tenant,
                 self.response_id,
                 record,
                 request.input_items,
-                output,
+                replayed,
                 self._context,
                 self._conversation_mark,
             )
@@ -144,9 +189,31 @@ class CreateResponseFlow:
             response = None
         if not isinstance(response, dict):
             raise BadGatewayError("The backend returned a response that is not a JSON object.")
+        if self._file_search is not None:
+            response = await self._run_tools(response)
         self.present(response)
         await self.persist(response)
         return orjson.dumps(response)
+
+    async def _run_tools(self, response: dict[str, Any]) -> dict[str, Any]:
+        request = self.request
+        assert request is not None and self._file_search is not None
+        assert self._backend is not None
+        limit = request.body.get("max_tool_calls")
+        include = request.body.get("include") or []
+        response, self._backend_output = await run_tool_loop(
+            response,
+            backend_body=self._backend_body,
+            backend=self._backend,
+            authorization=self._authorization,
+            tool=self._file_search,
+            stores=self._stores,
+            embedder=self._embedder,
+            tenant=self._tenant,
+            max_tool_calls=limit if isinstance(limit, int) else DEFAULT_MAX_TOOL_CALLS,
+            with_results="file_search_call.results" in include,
+        )
+        return response
 
 
 def _renamed(encoded: bytes) -> tuple[str, bytes]:
@@ -155,25 +222,3 @@ def _renamed(encoded: bytes) -> tuple[str, bytes]:
     prefix = head if underscore and 0 < len(head) <= 16 else "item"
     item["id"] = new_id(prefix)
     return item["id"], orjson.dumps(item)
-
-
-def backend_error(status: int, body: bytes) -> UpstreamError:
-    """A backend 4xx/5xx in the OpenAI error shape, keeping the backend's own words."""
-    error: Any = None
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        parsed = None
-    if isinstance(parsed, dict):
-        error = parsed.get("error") if isinstance(parsed.get("error"), dict) else parsed
-    message = body.decode("utf-8", "replace").strip()[:2000] or f"Backend returned {status}."
-    param = code = None
-    type_ = "invalid_request_error" if status < 500 else "server_error"
-    if isinstance(error, dict) and isinstance(error.get("message"), str):
-        message = error["message"]
-        param = error.get("param") if isinstance(error.get("param"), str) else None
-        code = error.get("code") if isinstance(error.get("code"), str) else None
-        # Keep OpenAI-style types; other servers' exception names mean nothing to clients.
-        if isinstance(error.get("type"), str) and error["type"].endswith("_error"):
-            type_ = error["type"]
-    return UpstreamError(status, message, type_=type_, param=param, code=code)

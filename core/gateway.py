@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from functools import partial
 
+from core.backend_client import BackendClient
 from core.conversations_api import ConversationsApi
 from core.create_flow import CreateResponseFlow
 from core.errors import GatewayError, NotFoundError
@@ -49,8 +50,11 @@ class Gateway:
         tenant_header: str | None = None,
         max_upload_bytes: int = 512 * 1024 * 1024,
         embedder: EmbeddingsClient | None = None,
+        backend: BackendClient | None = None,
     ) -> None:
         self._stores = stores
+        self._embedder = embedder
+        self._backend = backend
         self._tenant_header = tenant_header
         self._max_upload = max_upload_bytes
         stores_api = VectorStoresApi(stores, embedder)
@@ -113,7 +117,13 @@ class Gateway:
         tenant = tenant_for(request.headers, self._tenant_header)
         op = route.operation
         if op == "create_response":
-            return CreateResponseFlow(self._stores, tenant)
+            return CreateResponseFlow(
+                self._stores,
+                tenant,
+                embedder=self._embedder,
+                backend=self._backend,
+                authorization=request.headers.get("authorization"),
+            )
         if op in self._with_body:
             return _guarded(partial(self._with_body[op], tenant, route.ids))
         try:

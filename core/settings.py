@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     port: int = Field(8080, description="Envoy's listener port.")
     host: str = Field("127.0.0.1", description="Envoy's listener address.")
     admin_port: int = Field(9901, description="Envoy's admin port (127.0.0.1 only).")
+    internal_port: int | None = Field(
+        None,
+        description="Envoy listener (127.0.0.1 only) the sidecar calls the backend through "
+        "for tool-loop turns; defaults to port + 1.",
+    )
     extproc_port: int = Field(9002, description="The ext_proc gRPC port (127.0.0.1 only).")
     redis_url: str | None = Field(None, description="External Redis; unset runs an embedded one.")
     data_dir: Path = Field(Path("./data"), description="Embedded Redis AOF and generated config.")
@@ -51,6 +56,9 @@ class Settings(BaseSettings):
         60.0, gt=0, description="How often expired files are deleted."
     )
     log_level: str = Field("info", description="debug, info, warning or error.")
+
+    def backend_route_port(self) -> int:
+        return self.internal_port or self.port + 1
 
     def backend_parts(self) -> tuple[str, str, int, str]:
         """(scheme, host, port, path prefix without trailing slash) of the backend URL."""

@@ -31,6 +31,7 @@ def render(settings: Settings) -> str:
         backend_tls=_TLS.format(host=host) if scheme == "https" else "",
         backend_timeout=f"{settings.backend_timeout_seconds:g}",
         extproc_port=settings.extproc_port,
+        internal_port=settings.backend_route_port(),
     )
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from core.create_flow import CreateResponseFlow, backend_error
+from core.backend_errors import backend_error
+from core.create_flow import CreateResponseFlow
 from core.errors import BadGatewayError, GatewayError, InvalidRequestError, ServerError
 from core.gateway import Gateway
 from core.http import BodyHandler, BodySink, Reply, Request, error_reply

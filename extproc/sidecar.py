@@ -7,6 +7,7 @@ import contextlib
 
 import grpc
 
+from core.backend_client import BackendClient
 from core.file_expiry import FileReaper
 from core.gateway import Gateway
 from core.ingestion.embeddings import EmbeddingsClient
@@ -34,6 +35,7 @@ class Sidecar:
         self._server: grpc.aio.Server | None = None
         self._embedder: EmbeddingsClient | None = None
         self._index: QdrantChunkIndex | None = None
+        self._backend: BackendClient | None = None
         self._stop = asyncio.Event()
         self._workers: list[asyncio.Task[None]] = []
 
@@ -71,7 +73,16 @@ class Sidecar:
             chunks=index,
             ingest=queue,
         )
-        gateway = Gateway(stores, s.tenant_header, s.max_upload_bytes, self._embedder)
+        # Tool-loop turns go through Envoy's loopback listener; the backend key, when
+        # set, replaces the client's, as on the main path.
+        self._backend = BackendClient(
+            f"http://127.0.0.1:{s.backend_route_port()}/v1",
+            s.backend_api_key,
+            s.backend_timeout_seconds,
+        )
+        gateway = Gateway(
+            stores, s.tenant_header, s.max_upload_bytes, self._embedder, self._backend
+        )
         address = f"127.0.0.1:{s.extproc_port}"
         self._server = await start_server(gateway, address, s.backend_api_key)
         worker = IngestionWorker(stores, self._embedder)
@@ -93,4 +104,6 @@ class Sidecar:
             await self._index.close()
         if self._embedder is not None:
             await self._embedder.aclose()
+        if self._backend is not None:
+            await self._backend.aclose()
         await self._redis.aclose()

@@ -205,7 +205,8 @@ def vector_rows(base: str, chunks_wanted: int = 50_000) -> list[tuple[str, str, 
 
 
 def endpoints(common: dict[str, str]) -> dict[str, str]:
-    ports = {name: str(free_port()) for name in ("port", "admin_port", "extproc_port")}
+    names = ("port", "admin_port", "extproc_port", "internal_port")
+    ports = {name: str(free_port()) for name in names}
     return {**common, **ports}
 
 

@@ -176,6 +176,7 @@ class Stack:
             "port": str(self.port),
             "admin_port": str(free_port()),
             "extproc_port": str(free_port()),
+            "internal_port": str(free_port()),
             "data_dir": self._data_dir,
             **extra,
         }

@@ -80,6 +80,7 @@ class RunProcess:
             "OPENRESPONSES_PORT": str(self.port),
             "OPENRESPONSES_ADMIN_PORT": str(free_port()),
             "OPENRESPONSES_EXTPROC_PORT": str(free_port()),
+            "OPENRESPONSES_INTERNAL_PORT": str(free_port()),
         }
         self.log = data_dir.parent / f"run-{self.port}.log"
         self._stderr: IO[bytes] = self.log.open("wb")

@@ -1,0 +1,50 @@
+"""Calls the sidecar makes to the backend itself (the later turns of a tool loop).
+
+They go through Envoy's loopback-only listener, which routes to the same backend cluster
+without the processor, so Envoy's balancing, retries and timeouts still apply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import orjson
+
+from core.backend_errors import backend_error
+from core.errors import BadGatewayError
+
+__all__ = ["BackendClient"]
+
+
+class BackendClient:
+    def __init__(self, base_url: str, api_key: str | None, timeout: float) -> None:
+        headers = {"content-type": "application/json"}
+        if api_key:
+            headers["authorization"] = f"Bearer {api_key}"
+        self._client = httpx.AsyncClient(
+            base_url=base_url, headers=headers, timeout=httpx.Timeout(timeout, connect=5.0)
+        )
+
+    async def create(self, body: bytes, authorization: str | None) -> dict[str, Any]:
+        """One non-streaming `POST /v1/responses`; its response object. The client's
+        `authorization` goes along unless a backend key is configured."""
+        headers = {}
+        if authorization and "authorization" not in self._client.headers:
+            headers["authorization"] = authorization
+        try:
+            answer = await self._client.post("/responses", content=body, headers=headers)
+        except httpx.HTTPError as error:
+            raise BadGatewayError(f"The backend could not be reached: {error}") from None
+        if answer.status_code >= 400:
+            raise backend_error(answer.status_code, answer.content)
+        try:
+            response = orjson.loads(answer.content)
+        except orjson.JSONDecodeError:
+            response = None
+        if not isinstance(response, dict):
+            raise BadGatewayError("The backend returned a response that is not a JSON object.")
+        return response
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

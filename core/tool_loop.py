@@ -1,0 +1,90 @@
+"""The loop behind server-side tools (non-streaming): call, run the tool, call again.
+
+The backend answers with a function call to a gateway tool; the gateway runs it, sends
+the backend the same request extended with the call and its output, and repeats until
+the model answers without one (or `max_tool_calls` is reached, which makes the response
+`incomplete`). The client gets one response whose output holds every turn in order,
+with each internal function call shown as the tool's own item.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from core.backend_client import BackendClient
+from core.file_search_tool import FUNCTION_NAME, FileSearchTool
+from core.ingestion.embeddings import EmbeddingsClient
+from storage.protocols import Stores
+
+__all__ = ["DEFAULT_MAX_TOOL_CALLS", "run_tool_loop"]
+
+DEFAULT_MAX_TOOL_CALLS = 10
+_USAGE = ("input_tokens", "output_tokens", "total_tokens")
+
+
+def _extended(body: bytes, items: list[bytes]) -> bytes:
+    """`body` (whose last field is the `input` array) with `items` appended to its input."""
+    head = body[:-2]  # drop the closing "]}"
+    separator = b"" if head.endswith(b"[") else b","
+    return head + separator + b",".join(items) + b"]}"
+
+
+def _add_usage(total: dict[str, Any], usage: Any) -> None:
+    if isinstance(usage, dict):
+        for key in _USAGE:
+            if isinstance(usage.get(key), int):
+                total[key] = total.get(key, 0) + usage[key]
+
+
+async def run_tool_loop(
+    response: dict[str, Any],
+    *,
+    backend_body: bytes,
+    backend: BackendClient,
+    authorization: str | None,
+    tool: FileSearchTool,
+    stores: Stores,
+    embedder: EmbeddingsClient | None,
+    tenant: str,
+    max_tool_calls: int,
+    with_results: bool,
+) -> tuple[dict[str, Any], list[bytes]]:
+    """The final response as the client sees it, and the output as the backend saw it
+    (function calls and their outputs), which is what a later turn replays."""
+    client_output: list[Any] = []
+    backend_output: list[bytes] = []
+    usage: dict[str, Any] = {}
+    calls = 0
+    while True:
+        _add_usage(usage, response.get("usage"))
+        called = False
+        for item in response.get("output") or []:
+            if item.get("type") != "function_call" or item.get("name") != FUNCTION_NAME:
+                client_output.append(item)
+                backend_output.append(orjson.dumps(item))
+                continue
+            if calls >= max_tool_calls:
+                response["status"] = "incomplete"
+                response["incomplete_details"] = {"reason": "max_tool_calls"}
+                called = False
+                break
+            calls += 1
+            called = True
+            shown, result = await tool.run(stores, embedder, tenant, item, with_results)
+            client_output.append(shown)
+            backend_output.append(orjson.dumps(item))
+            answer = {
+                "type": "function_call_output",
+                "call_id": item.get("call_id"),
+                "output": result,
+            }
+            backend_output.append(orjson.dumps(answer))
+        if not called:
+            break
+        response = await backend.create(_extended(backend_body, backend_output), authorization)
+    response["output"] = client_output
+    if usage and isinstance(response.get("usage"), dict):
+        response["usage"] = {**response["usage"], **usage}
+    return response, backend_output
