@@ -67,6 +67,16 @@ class StreamSession:
                 return immediate(await sink.finish())
         except GatewayError as error:
             self._sink = None  # a refused upload has already dropped what it wrote
+            if kind == "response_body" and self._relay is None:
+                # The answer is still held by Envoy: rewrite it rather than replace it,
+                # so Envoy's local-reply mappers (meant for its own errors) leave it be.
+                body = error.body()
+                headers = [
+                    (":status", str(error.status)),
+                    ("content-type", "application/json"),
+                    ("content-length", str(len(body))),
+                ]
+                return body_reply(body, response_phase=True, header_mutation=mutation(headers))
             return immediate(error_reply(error))
         except Exception:
             # A bug or a storage outage fails this request with a proper error body,

@@ -12,6 +12,9 @@ Behaviour is selected by the request's ``model`` field and by the last user text
 * ``fake-reasoning``: a ``reasoning`` item followed by the normal output
 * ``fake-echo-id``: the message takes the id of the last input item (when it has one)
 * ``fail-400`` / ``fail-500`` / ``fail-plain`` / ``fail-vllm``: HTTP errors
+* ``fail-503``: HTTP 503 with an OpenAI error body (as an overloaded server answers)
+* ``fail-after-tool``: normal, but a 503 for a request whose last input item is a
+  ``function_call_output`` (the follow-up turn of a tool loop)
 * ``slow``: sleeps ``metadata["delay"]`` seconds (default 5) first
 * streaming only: ``stream-fail`` (``response.failed``), ``stream-cut`` (connection dropped
   mid-stream), ``chunky`` (SSE bytes written in tiny irregular pieces, non-ASCII text)
@@ -486,6 +489,17 @@ class FakeBackend:
             return keep_alive
         if model == "fail-plain":
             await self._send(writer, 500, "text/plain", b"boom", keep_alive)
+            return keep_alive
+        if model == "fail-503":
+            await self._send_json(
+                writer, 503, _error("backend overloaded", "server_error"), keep_alive
+            )
+            return keep_alive
+        if model == "fail-after-tool" and _last_input(body)[1] is not None:
+            # Answers the first turn (a tool call) but fails the one carrying its output.
+            await self._send_json(
+                writer, 503, _error("overloaded after the tool", "server_error"), keep_alive
+            )
             return keep_alive
         if model == "fail-vllm":
             err = {

@@ -324,3 +324,20 @@ def test_stream_cut_after_first_event_is_stored_as_failed(redis_server: RedisSer
         cut.set()
         listener.close()
         server.join(30)
+
+
+def test_backend_503_is_relayed_not_mistaken_for_a_processor_outage(http: httpx.Client) -> None:
+    # Envoy maps its own 503s (processor down) to a message of its own; the backend's
+    # 503 must keep the backend's words.
+    for stream in (False, True):
+        body = {"model": "fail-503", "input": f"busy {uuid.uuid4().hex}", "stream": stream}
+        resp = http.post("/responses", json=body)
+        assert resp.status_code == 503
+        assert resp.json() == {
+            "error": {
+                "message": "backend overloaded",
+                "type": "server_error",
+                "param": None,
+                "code": None,
+            }
+        }
