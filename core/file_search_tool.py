@@ -57,8 +57,9 @@ class FileSearchTool:
         tenant: str,
         call: dict[str, Any],
         with_results: bool,
-    ) -> tuple[dict[str, Any], str]:
-        """The client's `file_search_call` item, and the output the model gets."""
+    ) -> tuple[dict[str, Any], str, dict[str, str]]:
+        """The client's `file_search_call` item, the output the model gets, and the files
+        found (id -> filename), for citations."""
         try:
             arguments = orjson.loads(call.get("arguments") or "{}")
         except orjson.JSONDecodeError:
@@ -98,7 +99,7 @@ class FileSearchTool:
                 for r in results
             ]
         ).decode()
-        return item, output
+        return item, output, {hit.file_id: hit.filename for hit in hits}
 
 
 async def expand_tools(

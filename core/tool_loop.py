@@ -31,6 +31,34 @@ def _extended(body: bytes, items: list[bytes]) -> bytes:
     return head + separator + b",".join(items) + b"]}"
 
 
+def _cite(output: list[Any], found: dict[str, str]) -> None:
+    """Add `file_citation` annotations to the answer for the found files it mentions.
+
+    A file counts as used when the answer names it (its filename or id); files that
+    were found but not used get no citation.
+    """
+    for item in output:
+        if item.get("type") != "message":
+            continue
+        for part in item.get("content") or ():
+            text = part.get("text") if part.get("type") == "output_text" else None
+            if not isinstance(text, str):
+                continue
+            notes = part.setdefault("annotations", [])
+            for file_id, filename in found.items():
+                mentions = [text.find(name) for name in (filename, file_id) if name]
+                at = min((p for p in mentions if p >= 0), default=-1)  # the first mention
+                if at >= 0:
+                    notes.append(
+                        {
+                            "type": "file_citation",
+                            "index": at,
+                            "file_id": file_id,
+                            "filename": filename,
+                        }
+                    )
+
+
 def _add_usage(total: dict[str, Any], usage: Any) -> None:
     if isinstance(usage, dict):
         for key in _USAGE:
@@ -56,6 +84,7 @@ async def run_tool_loop(
     client_output: list[Any] = []
     backend_output: list[bytes] = []
     usage: dict[str, Any] = {}
+    found: dict[str, str] = {}  # file id -> filename, across every search
     calls = 0
     while True:
         _add_usage(usage, response.get("usage"))
@@ -72,7 +101,8 @@ async def run_tool_loop(
                 break
             calls += 1
             called = True
-            shown, result = await tool.run(stores, embedder, tenant, item, with_results)
+            shown, result, files = await tool.run(stores, embedder, tenant, item, with_results)
+            found.update(files)
             client_output.append(shown)
             backend_output.append(orjson.dumps(item))
             answer = {
@@ -84,6 +114,7 @@ async def run_tool_loop(
         if not called:
             break
         response = await backend.create(_extended(backend_body, backend_output), authorization)
+    _cite(client_output, found)
     response["output"] = client_output
     if usage and isinstance(response.get("usage"), dict):
         response["usage"] = {**response["usage"], **usage}

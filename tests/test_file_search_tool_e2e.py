@@ -238,3 +238,16 @@ def test_backend_failing_on_the_follow_up_turn_is_relayed_and_stores_nothing(
         "function_call_output",
     ]
     assert set(redis_sync.keys("or:*r:*")) == before
+
+
+def test_answer_cites_the_files_it_names(corpus: Corpus) -> None:
+    # The fake model's answer repeats the tool output, naming the files found: each
+    # named file gets a citation at the place it is named, and no other file does.
+    query = f"{corpus.words['alpha.txt']} apples"
+    resp = corpus.ask(
+        query, tools=[corpus.tool(filters={"type": "eq", "key": "team", "value": "red"})]
+    )
+    part = resp.output[-1].content[0]
+    citations = [a for a in part.annotations if a.type == "file_citation"]
+    assert [(c.file_id, c.filename) for c in citations] == [(corpus.ids["alpha.txt"], "alpha.txt")]
+    assert part.text[citations[0].index :].startswith(corpus.ids["alpha.txt"])
