@@ -38,6 +38,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from server_thread import ServerThread
+
 __all__ = ["BackendThread", "FakeBackend", "RecordedRequest"]
 
 JSON = dict[str, Any]
@@ -607,56 +609,23 @@ class FakeBackend:
             await asyncio.sleep(0)
 
 
-class BackendThread:
+class BackendThread(ServerThread[FakeBackend]):
     """Runs a FakeBackend in a daemon thread with its own event loop."""
 
     def __init__(self, record: bool = True) -> None:
-        self.backend = FakeBackend(record=record)
-        self.port: int | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__(FakeBackend(record=record), "fake-backend")
+
+    @property
+    def backend(self) -> FakeBackend:
+        return self.server
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, port: int = 0, timeout: float = 10.0) -> int:
-        if self._thread is not None:
-            raise RuntimeError("already started")
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=self._run, args=(loop,), name="fake-backend", daemon=True)
-        self._loop, self._thread = loop, thread
-        thread.start()
-        fut = asyncio.run_coroutine_threadsafe(self.backend.start(port=port), loop)
-        self.port = fut.result(timeout)
-        return self.port
-
-    @staticmethod
-    def _run(loop: asyncio.AbstractEventLoop) -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        try:
-            asyncio.run_coroutine_threadsafe(self.backend.stop(), loop).result(timeout)
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(timeout)
-            self._loop = self._thread = None
-
     @property
     def requests(self) -> list[RecordedRequest]:
-        return self.backend.snapshot()
-
-    def clear(self) -> None:
-        self.backend.clear()
+        return self.server.snapshot()
 
     def __enter__(self) -> BackendThread:
         self.start()

@@ -29,6 +29,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from server_thread import ServerThread
+
 __all__ = ["FAIL_MESSAGE", "EmbeddingsThread", "FakeEmbeddings", "Recorded", "expected_vector"]
 
 FAIL_MESSAGE = "embedding backend exploded"
@@ -179,60 +181,20 @@ def _error(message: str, type_: str) -> dict[str, Any]:
     return {"error": {"message": message, "type": type_, "param": None, "code": None}}
 
 
-class EmbeddingsThread:
+class EmbeddingsThread(ServerThread[FakeEmbeddings]):
     """Runs a FakeEmbeddings server in a daemon thread with its own event loop."""
 
     def __init__(self, dimensions: int = 8) -> None:
-        self.server = FakeEmbeddings(dimensions)
-        self.port: int | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__(FakeEmbeddings(dimensions), "fake-embeddings")
 
     @property
     def url(self) -> str:
         """The API root to give an OpenAI-style client (``.../v1``)."""
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def start(self, port: int = 0, timeout: float = 10.0) -> int:
-        if self._thread is not None:
-            raise RuntimeError("already started")
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(
-            target=self._run, args=(loop,), name="fake-embeddings", daemon=True
-        )
-        self._loop, self._thread = loop, thread
-        thread.start()
-        self.port = asyncio.run_coroutine_threadsafe(self.server.start(port=port), loop).result(
-            timeout
-        )
-        return self.port
-
-    @staticmethod
-    def _run(loop: asyncio.AbstractEventLoop) -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        try:
-            asyncio.run_coroutine_threadsafe(self.server.stop(), loop).result(timeout)
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(timeout)
-            self._loop = self._thread = None
-
     @property
     def requests(self) -> list[Recorded]:
         return self.server.snapshot()
-
-    def clear(self) -> None:
-        self.server.clear()
 
     def __enter__(self) -> EmbeddingsThread:
         self.start()
