@@ -15,11 +15,11 @@ from core.backend_client import BackendClient
 from core.conversations_api import conversation_not_found
 from core.create_request import CreateRequest, backend_body, parse_create_request
 from core.errors import BadGatewayError, InvalidRequestError
-from core.file_search_tool import FileSearchTool, expand_tools
 from core.ids import new_id
 from core.ingestion.embeddings import EmbeddingsClient
 from core.prompts_api import PromptsApi
 from core.response_object import TERMINAL_STATUSES, present, split_for_storage
+from core.server_tools import ServerTools, expand_server_tools
 from core.tool_loop import DEFAULT_MAX_TOOL_CALLS, run_tool_loop
 from storage.protocols import ChainContext, ConversationMark, Stores
 
@@ -35,6 +35,8 @@ class CreateResponseFlow:
         embedder: EmbeddingsClient | None = None,
         backend: BackendClient | None = None,
         authorization: str | None = None,
+        mcp_allowed_hosts: str = "",
+        mcp_timeout: float = 30.0,
     ) -> None:
         self._stores = stores
         self._prompts = PromptsApi(stores.prompts)
@@ -42,8 +44,9 @@ class CreateResponseFlow:
         self._embedder = embedder
         self._backend = backend
         self._authorization = authorization
-        self._file_search: FileSearchTool | None = None
-        self._client_tools: Any = None
+        self._mcp_allowed_hosts = mcp_allowed_hosts
+        self._mcp_timeout = mcp_timeout
+        self._tools: ServerTools | None = None
         self._backend_body = b""
         self._backend_output: list[bytes] | None = None  # what the backend saw, if it differs
         self.response_id = new_id("resp")
@@ -78,19 +81,25 @@ class CreateResponseFlow:
 
     async def _expand_tools(self, request: CreateRequest) -> None:
         """Gateway tools become function tools the backend can call."""
-        tools, self._file_search = await expand_tools(
-            self._stores, self._tenant, request.body.get("tools")
+        include = request.body.get("include") or []
+        self._tools = await expand_server_tools(
+            self._stores,
+            self._tenant,
+            request.body.get("tools"),
+            embedder=self._embedder,
+            with_results=isinstance(include, list) and "file_search_call.results" in include,
+            allowed_hosts=self._mcp_allowed_hosts,
+            timeout=self._mcp_timeout,
         )
-        if self._file_search is None:
+        if self._tools is None:
             return
         if request.stream or self._backend is None:
             raise InvalidRequestError(
-                "file_search with stream=true is not available on this gateway yet.",
+                "Server-side tools with stream=true are not available on this gateway yet.",
                 param="stream",
                 code="unsupported_parameter",
             )
-        self._client_tools = request.body["tools"]
-        request.body = {**request.body, "tools": tools}
+        request.body = {**request.body, "tools": self._tools.backend_tools}
 
     async def _context_items(self, request: CreateRequest) -> bytes:
         """What the model has seen before: the conversation's items or the chain's."""
@@ -129,8 +138,8 @@ class CreateResponseFlow:
     def present(self, response: dict[str, Any]) -> None:
         assert self.request is not None
         present(response, self.request, self.response_id)
-        if self._client_tools is not None:
-            response["tools"] = self._client_tools  # as the client gave them
+        if self._tools is not None:
+            response["tools"] = self._tools.client_tools  # as the client gave them
 
     async def persist(self, response: dict[str, Any]) -> None:
         """Store a finished response (unless the client asked for `store: false`) and add
@@ -189,7 +198,7 @@ class CreateResponseFlow:
             response = None
         if not isinstance(response, dict):
             raise BadGatewayError("The backend returned a response that is not a JSON object.")
-        if self._file_search is not None:
+        if self._tools is not None:
             response = await self._run_tools(response)
         self.present(response)
         await self.persist(response)
@@ -197,21 +206,15 @@ class CreateResponseFlow:
 
     async def _run_tools(self, response: dict[str, Any]) -> dict[str, Any]:
         request = self.request
-        assert request is not None and self._file_search is not None
-        assert self._backend is not None
+        assert request is not None and self._tools is not None and self._backend is not None
         limit = request.body.get("max_tool_calls")
-        include = request.body.get("include") or []
         response, self._backend_output = await run_tool_loop(
             response,
             backend_body=self._backend_body,
             backend=self._backend,
             authorization=self._authorization,
-            tool=self._file_search,
-            stores=self._stores,
-            embedder=self._embedder,
-            tenant=self._tenant,
+            tools=self._tools,
             max_tool_calls=limit if isinstance(limit, int) else DEFAULT_MAX_TOOL_CALLS,
-            with_results="file_search_call.results" in include,
         )
         return response
 

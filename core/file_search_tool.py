@@ -20,10 +20,10 @@ from core.vector_store_objects import store_not_found
 from core.vector_stores_api import search_chunks
 from storage.protocols import Stores
 
-__all__ = ["FUNCTION_NAME", "FileSearchTool", "expand_tools"]
+__all__ = ["FUNCTION", "FUNCTION_NAME", "FileSearchTool", "file_search_tool"]
 
 FUNCTION_NAME = "file_search"
-_FUNCTION = {
+FUNCTION = {
     "type": "function",
     "name": FUNCTION_NAME,
     "description": "Search the user's uploaded files for passages relevant to the request. "
@@ -56,6 +56,7 @@ class FileSearchTool:
         embedder: EmbeddingsClient | None,
         tenant: str,
         call: dict[str, Any],
+        *,
         with_results: bool,
     ) -> tuple[dict[str, Any], str, dict[str, str]]:
         """The client's `file_search_call` item, the output the model gets, and the files
@@ -102,37 +103,7 @@ class FileSearchTool:
         return item, output, {hit.file_id: hit.filename for hit in hits}
 
 
-async def expand_tools(
-    stores: Stores, tenant: str, tools: Any
-) -> tuple[list[Any] | None, FileSearchTool | None]:
-    """The tools as the backend gets them, and the file_search tool to run, if any."""
-    if tools is None:
-        return None, None
-    if not isinstance(tools, list):
-        raise invalid_type("tools", "an array", tools)
-    backend_tools: list[Any] = []
-    found: FileSearchTool | None = None
-    for i, tool in enumerate(tools):
-        kind = tool.get("type") if isinstance(tool, dict) else None
-        if kind == "mcp":
-            raise InvalidRequestError(
-                "MCP tools are not available on this gateway yet.",
-                param=f"tools[{i}]",
-                code="unsupported_parameter",
-            )
-        if kind != "file_search":
-            backend_tools.append(tool)
-            continue
-        if found is not None:
-            raise InvalidRequestError(
-                "Only one file_search tool may be given.", param=f"tools[{i}]", code="invalid_value"
-            )
-        found = await _file_search(stores, tenant, tool, f"tools[{i}]")
-        backend_tools.append(_FUNCTION)
-    return backend_tools, found
-
-
-async def _file_search(
+async def file_search_tool(
     stores: Stores, tenant: str, tool: dict[str, Any], param: str
 ) -> FileSearchTool:
     store_ids = tool.get("vector_store_ids")

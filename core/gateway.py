@@ -51,8 +51,12 @@ class Gateway:
         max_upload_bytes: int = 512 * 1024 * 1024,
         embedder: EmbeddingsClient | None = None,
         backend: BackendClient | None = None,
+        mcp_allowed_hosts: str = "",
+        mcp_timeout: float = 30.0,
     ) -> None:
         self._stores = stores
+        self._mcp_allowed_hosts = mcp_allowed_hosts
+        self._mcp_timeout = mcp_timeout
         self._embedder = embedder
         self._backend = backend
         self._tenant_header = tenant_header
@@ -123,6 +127,8 @@ class Gateway:
                 embedder=self._embedder,
                 backend=self._backend,
                 authorization=request.headers.get("authorization"),
+                mcp_allowed_hosts=self._mcp_allowed_hosts,
+                mcp_timeout=self._mcp_timeout,
             )
         if op in self._with_body:
             return _guarded(partial(self._with_body[op], tenant, route.ids))

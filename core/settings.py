@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     file_reaper_interval_seconds: float = Field(
         60.0, gt=0, description="How often expired files are deleted."
     )
+    mcp_allowed_hosts: str = Field(
+        "", description="Hosts or CIDRs MCP servers may be on although private (comma-separated)."
+    )
+    mcp_timeout_seconds: float = Field(30.0, gt=0, description="Longest one MCP call may take.")
     log_level: str = Field("info", description="debug, info, warning or error.")
 
     def backend_route_port(self) -> int:

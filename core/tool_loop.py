@@ -14,9 +14,7 @@ from typing import Any
 import orjson
 
 from core.backend_client import BackendClient
-from core.file_search_tool import FUNCTION_NAME, FileSearchTool
-from core.ingestion.embeddings import EmbeddingsClient
-from storage.protocols import Stores
+from core.server_tools import ServerTools
 
 __all__ = ["DEFAULT_MAX_TOOL_CALLS", "run_tool_loop"]
 
@@ -72,16 +70,12 @@ async def run_tool_loop(
     backend_body: bytes,
     backend: BackendClient,
     authorization: str | None,
-    tool: FileSearchTool,
-    stores: Stores,
-    embedder: EmbeddingsClient | None,
-    tenant: str,
+    tools: ServerTools,
     max_tool_calls: int,
-    with_results: bool,
 ) -> tuple[dict[str, Any], list[bytes]]:
     """The final response as the client sees it, and the output as the backend saw it
     (function calls and their outputs), which is what a later turn replays."""
-    client_output: list[Any] = []
+    client_output: list[Any] = list(tools.leading)
     backend_output: list[bytes] = []
     usage: dict[str, Any] = {}
     found: dict[str, str] = {}  # file id -> filename, across every search
@@ -90,7 +84,12 @@ async def run_tool_loop(
         _add_usage(usage, response.get("usage"))
         called = False
         for item in response.get("output") or []:
-            if item.get("type") != "function_call" or item.get("name") != FUNCTION_NAME:
+            handler = (
+                tools.handlers.get(item.get("name"))
+                if item.get("type") == "function_call"
+                else None
+            )
+            if handler is None:
                 client_output.append(item)
                 backend_output.append(orjson.dumps(item))
                 continue
@@ -101,7 +100,7 @@ async def run_tool_loop(
                 break
             calls += 1
             called = True
-            shown, result, files = await tool.run(stores, embedder, tenant, item, with_results)
+            shown, result, files = await handler(item)
             found.update(files)
             client_output.append(shown)
             backend_output.append(orjson.dumps(item))

@@ -81,7 +81,13 @@ class Sidecar:
             s.backend_timeout_seconds,
         )
         gateway = Gateway(
-            stores, s.tenant_header, s.max_upload_bytes, self._embedder, self._backend
+            stores,
+            s.tenant_header,
+            s.max_upload_bytes,
+            self._embedder,
+            self._backend,
+            s.mcp_allowed_hosts,
+            s.mcp_timeout_seconds,
         )
         address = f"127.0.0.1:{s.extproc_port}"
         self._server = await start_server(gateway, address, s.backend_api_key)

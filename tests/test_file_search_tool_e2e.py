@@ -203,7 +203,7 @@ def test_other_tenants_store_is_not_found(
     assert backend.requests == []
 
 
-def test_stream_and_mcp_rejected(corpus: Corpus, backend: BackendThread) -> None:
+def test_stream_rejected_and_loopback_mcp_refused(corpus: Corpus, backend: BackendThread) -> None:
     backend.clear()
     with pytest.raises(openai.BadRequestError) as caught:
         corpus.client.responses.create(model="m", input="hi", stream=True, tools=[corpus.tool()])
@@ -213,7 +213,9 @@ def test_stream_and_mcp_rejected(corpus: Corpus, backend: BackendThread) -> None
     with pytest.raises(openai.BadRequestError) as caught:
         corpus.client.responses.create(model="m", input="hi", tools=[mcp])
     assert isinstance(caught.value.body, dict)
-    assert caught.value.body["param"] == "tools[0]"
+    # Loopback is not allow-listed for this gateway: refused before anything is called.
+    assert caught.value.body["param"] == "tools[0].server_url"
+    assert "loopback" in caught.value.body["message"]
     assert backend.requests == []
 
 

@@ -1,0 +1,72 @@
+"""Talking to MCP servers over streamable HTTP (the `mcp` SDK), one session per use.
+
+Every use is bounded by a timeout, and a tool's answer by a size cap: a slow or chatty
+server must not hold a response hostage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx2
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+
+__all__ = ["McpError", "call_tool", "list_tools"]
+
+_OUTPUT_CAP = 1 << 20  # characters of tool output passed on to the model
+
+
+class McpError(Exception):
+    """The server could not be reached or answered badly."""
+
+
+@asynccontextmanager
+async def _session(
+    url: str, headers: dict[str, str], timeout: float
+) -> AsyncIterator[ClientSession]:
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=timeout) as http,
+        streamable_http_client(url, http_client=http) as (read, write, *_),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        yield session
+
+
+async def list_tools(url: str, headers: dict[str, str], timeout: float) -> list[dict[str, Any]]:
+    """The server's tools as `mcp_list_tools` lists them."""
+    try:
+        async with asyncio.timeout(timeout), _session(url, headers, timeout) as session:
+            listed = await session.list_tools()
+    except Exception as error:  # the SDK raises many kinds; all mean "not usable"
+        raise McpError(f"listing tools failed: {error}") from None
+    return [
+        {
+            "name": tool.name,
+            "description": tool.description,
+            "input_schema": tool.input_schema,
+            "annotations": tool.annotations.model_dump() if tool.annotations else None,
+        }
+        for tool in listed.tools
+    ]
+
+
+async def call_tool(
+    url: str, headers: dict[str, str], name: str, arguments: dict[str, Any], timeout: float
+) -> tuple[str, bool]:
+    """The tool's text output and whether the tool reported an error."""
+    try:
+        async with asyncio.timeout(timeout), _session(url, headers, timeout) as session:
+            result = await session.call_tool(name, arguments)
+    except TimeoutError:
+        return f"The MCP tool '{name}' did not answer within {timeout:g} s.", True
+    except Exception as error:
+        return f"Calling the MCP tool '{name}' failed: {error}", True
+    # A call may also answer with a request for more input, which is not supported here.
+    texts = [getattr(part, "text", "") for part in getattr(result, "content", None) or ()]
+    text = "\n".join(t for t in texts if t)
+    return text[:_OUTPUT_CAP], bool(getattr(result, "is_error", True))
