@@ -17,7 +17,7 @@ from mcp_servers import McpServerProcess
 
 @pytest.fixture(scope="module")
 def servers() -> Iterator[dict[str, McpServerProcess]]:
-    started = {kind: McpServerProcess(kind).start() for kind in ("healthy", "failing")}
+    started = {kind: McpServerProcess(kind).start() for kind in ("healthy", "failing", "slow")}
     yield started
     for server in started.values():
         server.stop()
@@ -26,7 +26,12 @@ def servers() -> Iterator[dict[str, McpServerProcess]]:
 @pytest.fixture(scope="module")
 def gateway(backend: BackendThread, redis_server: RedisServer) -> Iterator[Stack]:
     # Loopback MCP servers are allowed for this gateway only by its allow-list.
-    stack = Stack(f"{backend.url}/v1", redis_server.url, mcp_allowed_hosts="127.0.0.1")
+    stack = Stack(
+        f"{backend.url}/v1",
+        redis_server.url,
+        mcp_allowed_hosts="127.0.0.1",
+        mcp_timeout_seconds="2",
+    )
     stack.start()
     yield stack
     stack.stop()
@@ -89,6 +94,20 @@ def test_tool_error_is_an_mcp_call_error(
     assert call.type == "mcp_call" and call.output is None
     assert "on purpose" in call.error
     assert response.status == "completed"
+
+
+def test_a_slow_tool_times_out_into_an_mcp_call_error(
+    sdk: openai.OpenAI, servers: dict[str, McpServerProcess]
+) -> None:
+    response = sdk.responses.create(
+        model="m",
+        input='call nap__sleepy {"seconds": 30}',
+        tools=[mcp_tool(servers["slow"], "nap")],
+    )
+    call = response.output[1]
+    assert call.type == "mcp_call" and call.output is None
+    assert call.error == "The MCP tool 'sleepy' did not answer within 2 s."
+    assert response.output_text == f"tool said: Error: {call.error}"
 
 
 def test_headers_reach_the_server_but_are_never_stored_or_echoed(
