@@ -68,13 +68,18 @@ _OWNED = ("/v1/responses", "/v1/conversations", "/v1/prompts", "/v1/files", "/v1
 _PASS_THROUGH = frozenset(("/v1/responses/input_tokens", "/v1/responses/compact"))
 
 
+# Indexed by method: every request to the processor is matched here.
+_BY_METHOD: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+for _verb, _pattern, _operation in _TABLE:
+    _BY_METHOD.setdefault(_verb, []).append((_pattern, _operation))
+
+
 def match_route(method: str, path: str) -> Route | None:
     """The operation, or None for a request the gateway passes through untouched."""
-    for verb, pattern, operation in _TABLE:
-        if verb == method:
-            found = pattern.fullmatch(path)
-            if found:
-                return Route(operation, tuple(unquote(part) for part in found.groups()))
+    for pattern, operation in _BY_METHOD.get(method, ()):
+        found = pattern.fullmatch(path)
+        if found:
+            return Route(operation, tuple(unquote(part) for part in found.groups()))
     owned = any(path == prefix or path.startswith(prefix + "/") for prefix in _OWNED)
     if owned and path.rstrip("/") not in _PASS_THROUGH:
         return Route("invalid_url")

@@ -14,8 +14,6 @@ call from several threads, and one thread keeps the two modes behaving alike.
 from __future__ import annotations
 
 import asyncio
-import json
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -35,17 +33,13 @@ from storage.qdrant_filters import (
     scope_filter,
     selector,
 )
+from storage.qdrant_points import DENSE, LEXICAL, point_id, point_vectors, to_hit
 from storage.score_fusion import weighted_fusion
 
 __all__ = ["IndexLockedError", "QdrantChunkIndex"]
 
 _T = TypeVar("_T")
 
-_LEXICAL = "lexical"
-_DENSE = "dense"
-# Point ids derive from (tenant, store, file, chunk index) in this namespace, so re-ingesting a
-# file (after a crash, or with new content) overwrites its points instead of adding copies.
-_POINT_NAMESPACE = uuid.UUID("9d660570-99f8-4221-a901-5432e48670b1")
 _UPSERT_BATCH = 128
 _SCROLL_PAGE = 256
 # Each side of a hybrid query contributes this many candidates per requested hit, so a chunk
@@ -123,8 +117,8 @@ class QdrantChunkIndex:
         }
         points = [
             models.PointStruct(
-                id=_point_id(tenant, vector_store_id, file_id, index),
-                vector=_point_vectors(chunk),
+                id=point_id(tenant, vector_store_id, file_id, index),
+                vector=point_vectors(chunk),
                 payload={**base, "chunk_index": index, "text": chunk.text},
             )
             for index, chunk in enumerate(chunks)
@@ -239,7 +233,7 @@ class QdrantChunkIndex:
 
         def query(client: QdrantClient) -> list[tuple[float, dict[str, Any]]]:
             def one(vector: Any, using: str, size: int) -> list[models.ScoredPoint]:
-                params = lexical_params if using == _LEXICAL else None
+                params = lexical_params if using == LEXICAL else None
                 return client.query_points(
                     self._collection,
                     query=vector,
@@ -251,12 +245,12 @@ class QdrantChunkIndex:
                 ).points
 
             if dense is None:
-                found = [] if lexical is None else one(lexical, _LEXICAL, limit)
+                found = [] if lexical is None else one(lexical, LEXICAL, limit)
             elif lexical is None:
-                found = one(dense, _DENSE, limit)
+                found = one(dense, DENSE, limit)
             elif weights is not None:
-                by_dense = one(dense, _DENSE, candidates)
-                by_lexical = one(lexical, _LEXICAL, candidates)
+                by_dense = one(dense, DENSE, candidates)
+                by_lexical = one(lexical, LEXICAL, candidates)
                 return weighted_fusion(by_dense, by_lexical, weights)[:limit]
             else:
                 found = client.query_points(
@@ -264,13 +258,13 @@ class QdrantChunkIndex:
                     prefetch=[
                         models.Prefetch(
                             query=lexical,
-                            using=_LEXICAL,
+                            using=LEXICAL,
                             filter=query_filter,
                             params=lexical_params,
                             limit=candidates,
                         ),
                         models.Prefetch(
-                            query=dense, using=_DENSE, filter=query_filter, limit=candidates
+                            query=dense, using=DENSE, filter=query_filter, limit=candidates
                         ),
                     ],
                     query=models.FusionQuery(fusion=models.Fusion.RRF),
@@ -280,7 +274,7 @@ class QdrantChunkIndex:
             return [(point.score, point.payload or {}) for point in found]
 
         scored = await self._run_with_client(query)
-        hits = [_hit(score, payload) for score, payload in scored]
+        hits = [to_hit(score, payload) for score, payload in scored]
         if score_threshold is not None:
             # the list is already the top `limit` by score, so cutting it after the query
             # keeps exactly the hits a threshold inside the query would have returned
@@ -330,7 +324,7 @@ class QdrantChunkIndex:
                 {}
                 if self._dense_size is None
                 else {
-                    _DENSE: models.VectorParams(
+                    DENSE: models.VectorParams(
                         size=self._dense_size, distance=models.Distance.COSINE
                     )
                 }
@@ -340,7 +334,7 @@ class QdrantChunkIndex:
                     self._collection,
                     vectors_config=dense_config,
                     sparse_vectors_config={
-                        _LEXICAL: models.SparseVectorParams(modifier=models.Modifier.IDF)
+                        LEXICAL: models.SparseVectorParams(modifier=models.Modifier.IDF)
                     },
                 )
             except UnexpectedResponse:
@@ -397,32 +391,3 @@ class QdrantChunkIndex:
             raise ValueError("this index is lexical only; it takes no dense vectors")
         if len(dense) != self._dense_size:
             raise ValueError(f"dense vector has {len(dense)} dimensions, not {self._dense_size}")
-
-
-# -- points and payloads -----------------------------------------------------------------
-
-
-def _point_id(tenant: str, vector_store_id: str, file_id: str, chunk_index: int) -> str:
-    # JSON keeps the parts apart whatever characters the ids contain
-    name = json.dumps([tenant, vector_store_id, file_id, chunk_index])
-    return str(uuid.uuid5(_POINT_NAMESPACE, name))
-
-
-def _point_vectors(chunk: Chunk) -> dict[str, Any]:
-    vectors: dict[str, Any] = {}
-    if chunk.sparse[0]:  # a chunk without terms has no lexical vector to match
-        vectors[_LEXICAL] = models.SparseVector(indices=chunk.sparse[0], values=chunk.sparse[1])
-    if chunk.dense is not None:
-        vectors[_DENSE] = chunk.dense
-    return vectors
-
-
-def _hit(score: float, payload: dict[str, Any]) -> Hit:
-    return Hit(
-        file_id=str(payload["file_id"]),
-        filename=str(payload.get("filename", "")),
-        score=float(score),
-        attributes=dict(payload.get("attributes") or {}),
-        text=str(payload.get("text", "")),
-        chunk_index=int(payload["chunk_index"]),
-    )

@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -25,6 +26,12 @@ sys.path.insert(0, str(ROOT))
 from core.settings import Settings  # noqa: E402
 from extproc.envoy_config import envoy_binary, render  # noqa: E402
 from storage.embedded_redis import server_binary  # noqa: E402
+
+
+def _terminate(process: subprocess.Popen[Any] | None) -> None:
+    if process is not None:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 def free_port() -> int:
@@ -75,10 +82,8 @@ class RedisServer:
         return self
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
-            self.process = None
+        _terminate(self.process)
+        self.process = None
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -113,8 +118,7 @@ class SidecarProcess:
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
+            _terminate(self.process)
             if self.process.stdout is not None:
                 self.process.stdout.close()
             self.process = None
@@ -155,10 +159,8 @@ class EnvoyProcess:
         return self
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
-            self.process = None
+        _terminate(self.process)
+        self.process = None
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
