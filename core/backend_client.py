@@ -6,6 +6,7 @@ without the processor, so Envoy's balancing, retries and timeouts still apply.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -26,12 +27,15 @@ class BackendClient:
             base_url=base_url, headers=headers, timeout=httpx.Timeout(timeout, connect=5.0)
         )
 
-    async def create(self, body: bytes, authorization: str | None) -> dict[str, Any]:
-        """One non-streaming `POST /v1/responses`; its response object. The client's
-        `authorization` goes along unless a backend key is configured."""
-        headers = {}
+    def _headers(self, authorization: str | None) -> dict[str, str]:
+        """The client's `authorization` goes along unless a backend key is configured."""
         if authorization and "authorization" not in self._client.headers:
-            headers["authorization"] = authorization
+            return {"authorization": authorization}
+        return {}
+
+    async def create(self, body: bytes, authorization: str | None) -> dict[str, Any]:
+        """One non-streaming `POST /v1/responses`; its response object."""
+        headers = self._headers(authorization)
         try:
             answer = await self._client.post("/responses", content=body, headers=headers)
         except httpx.HTTPError as error:
@@ -45,6 +49,20 @@ class BackendClient:
         if not isinstance(response, dict):
             raise BadGatewayError("The backend returned a response that is not a JSON object.")
         return response
+
+    async def stream(self, body: bytes, authorization: str | None) -> AsyncIterator[bytes]:
+        """One streaming `POST /v1/responses`: the SSE bytes as they come."""
+        headers = self._headers(authorization)
+        try:
+            async with self._client.stream(
+                "POST", "/responses", content=body, headers=headers
+            ) as answer:
+                if answer.status_code >= 400:
+                    raise backend_error(answer.status_code, await answer.aread())
+                async for chunk in answer.aiter_raw():
+                    yield chunk
+        except httpx.HTTPError as error:
+            raise BadGatewayError(f"The backend stream broke off: {error}") from None
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from core.approval_answers import answer_approvals, approval_answers, requests_in
 from core.backend_client import BackendClient
 from core.conversations_api import conversation_not_found
 from core.create_request import CreateRequest, backend_body, parse_create_request
@@ -20,7 +21,8 @@ from core.ingestion.embeddings import EmbeddingsClient
 from core.prompts_api import PromptsApi
 from core.response_object import TERMINAL_STATUSES, present, split_for_storage
 from core.server_tools import ServerTools, expand_server_tools
-from core.tool_loop import DEFAULT_MAX_TOOL_CALLS, run_tool_loop
+from core.tool_loop import run_tool_loop
+from core.tool_turns import DEFAULT_MAX_TOOL_CALLS, ToolTurns
 from storage.protocols import ChainContext, ConversationMark, Stores
 
 __all__ = ["CreateResponseFlow"]
@@ -42,13 +44,14 @@ class CreateResponseFlow:
         self._prompts = PromptsApi(stores.prompts)
         self._tenant = tenant
         self._embedder = embedder
-        self._backend = backend
-        self._authorization = authorization
+        self.backend = backend
+        self.authorization = authorization
         self._mcp_allowed_hosts = mcp_allowed_hosts
         self._mcp_timeout = mcp_timeout
         self._tools: ServerTools | None = None
-        self._backend_body = b""
-        self._backend_output: list[bytes] | None = None  # what the backend saw, if it differs
+        self.turns: ToolTurns | None = None  # with server-side tools
+        self.leading: list[dict[str, Any]] = []  # items the client sees before the model's
+        self._tool_lists: dict[str, Any] = {}  # MCP tool lists of the chain, by label
         self.response_id = new_id("resp")
         self.request: CreateRequest | None = None
         self._context: ChainContext | None = None
@@ -75,13 +78,37 @@ class CreateResponseFlow:
                 prompt.instructions,
             )
         await self._expand_tools(request)
-        body = backend_body(request, await self._context_items(request), preamble, instructions)
-        self._backend_body = body
+        context = await self._context_items(request)
+        body = backend_body(request, context, preamble, instructions)
+        if self._tools is not None:
+            limit = request.body.get("max_tool_calls")
+            limit = limit if isinstance(limit, int) else DEFAULT_MAX_TOOL_CALLS
+            self.turns = turns = ToolTurns(self._tools, body, limit)
+            self.leading = list(self._tools.leading)
+            answers = approval_answers(request.input_items)
+            if answers:
+                self.leading += await self._answer(answers, context, turns)
+                body = turns.follow_up()
         return body
+
+    async def _answer(
+        self, answers: list[dict[str, Any]], context: bytes, turns: ToolTurns
+    ) -> list[dict[str, Any]]:
+        """Approval answers refer to requests of the previous response (or the
+        conversation, or this input)."""
+        assert self.request is not None
+        sources = [context, *self.request.input_items]
+        previous = self.request.previous_response_id
+        if previous is not None:
+            stored = await self._stores.responses.get(self._tenant, previous)
+            if stored is not None:
+                sources.append(stored.output)
+        return await answer_approvals(answers, requests_in(*sources), self._tools, turns)
 
     async def _expand_tools(self, request: CreateRequest) -> None:
         """Gateway tools become function tools the backend can call."""
         include = request.body.get("include") or []
+        listed_before = await self._listed_before(request)
         self._tools = await expand_server_tools(
             self._stores,
             self._tenant,
@@ -90,16 +117,37 @@ class CreateResponseFlow:
             with_results=isinstance(include, list) and "file_search_call.results" in include,
             allowed_hosts=self._mcp_allowed_hosts,
             timeout=self._mcp_timeout,
+            listed_before=listed_before,
         )
         if self._tools is None:
             return
-        if request.stream or self._backend is None:
+        if self.backend is None:
             raise InvalidRequestError(
-                "Server-side tools with stream=true are not available on this gateway yet.",
-                param="stream",
+                "Server-side tools are not available on this gateway.",
+                param="tools",
                 code="unsupported_parameter",
             )
+        self._tool_lists = {
+            **listed_before,
+            **{
+                label: {"server_url": server.url, "tools": server.tools}
+                for label, server in self._tools.servers.items()
+            },
+        }
         request.body = {**request.body, "tools": self._tools.backend_tools}
+
+    async def _listed_before(self, request: CreateRequest) -> dict[str, Any]:
+        """The MCP tool lists an earlier turn of the chain made, reused rather than
+        listed again."""
+        tools = request.body.get("tools")
+        previous = request.previous_response_id
+        if previous is None or not isinstance(tools, list):
+            return {}
+        if not any(isinstance(t, dict) and t.get("type") == "mcp" for t in tools):
+            return {}
+        found = await self._stores.responses.tool_lists(self._tenant, previous)
+        lists = orjson.loads(found) if found else {}
+        return lists if isinstance(lists, dict) else {}
 
     async def _context_items(self, request: CreateRequest) -> bytes:
         """What the model has seen before: the conversation's items or the chain's."""
@@ -151,10 +199,10 @@ class CreateResponseFlow:
             return
         record, output = split_for_storage(response)
         replayed = output
-        if self._backend_output is not None:
+        if self.turns is not None:
             # The client's view (tool items) stays with the record; the thread keeps what
             # the backend saw, so a later turn replays function calls it understands.
-            record, replayed = orjson.dumps(response), self._backend_output
+            record, replayed = orjson.dumps(response), self.turns.backend_output
         if request.store:
             await self._stores.responses.save(
                 self._tenant,
@@ -164,6 +212,7 @@ class CreateResponseFlow:
                 replayed,
                 self._context,
                 self._conversation_mark,
+                orjson.dumps(self._tool_lists) if self._tool_lists else b"",
             )
         if request.conversation_id is not None and status in ("completed", "incomplete"):
             ids = [*request.input_ids, *(str(item.get("id")) for item in response["output"])]
@@ -198,25 +247,14 @@ class CreateResponseFlow:
             response = None
         if not isinstance(response, dict):
             raise BadGatewayError("The backend returned a response that is not a JSON object.")
-        if self._tools is not None:
-            response = await self._run_tools(response)
+        if self.turns is not None:
+            assert self.backend is not None
+            response = await run_tool_loop(
+                response, self.turns, self.backend, self.authorization, self.leading
+            )
         self.present(response)
         await self.persist(response)
         return orjson.dumps(response)
-
-    async def _run_tools(self, response: dict[str, Any]) -> dict[str, Any]:
-        request = self.request
-        assert request is not None and self._tools is not None and self._backend is not None
-        limit = request.body.get("max_tool_calls")
-        response, self._backend_output = await run_tool_loop(
-            response,
-            backend_body=self._backend_body,
-            backend=self._backend,
-            authorization=self._authorization,
-            tools=self._tools,
-            max_tool_calls=limit if isinstance(limit, int) else DEFAULT_MAX_TOOL_CALLS,
-        )
-        return response
 
 
 def _renamed(encoded: bytes) -> tuple[str, bytes]:

@@ -14,6 +14,7 @@ import orjson
 
 from core.errors import InvalidRequestError
 from core.input_items import input_items
+from core.replay import for_backend
 from core.validation import invalid_type, json_object, metadata, missing, optional
 
 __all__ = ["CreateRequest", "backend_body", "parse_create_request"]
@@ -93,7 +94,8 @@ def backend_body(
     instructions: str | None = None,
 ) -> bytes:
     """The stateless request for the backend: a prompt's messages (`preamble`), the
-    stored context (encoded items joined with commas), then the new input."""
+    stored context (encoded items joined with commas), then the new input, with the
+    client's view of tool turns translated for the backend."""
     fields = {k: v for k, v in request.body.items() if k not in _GATEWAY_FIELDS}
     # The gateway keeps the state; a backend that stored too would only leak memory.
     fields["store"] = False
@@ -101,5 +103,5 @@ def backend_body(
         fields["instructions"] = instructions
     head = orjson.dumps(fields)
     parts = [*(preamble or ()), context, *request.input_items]
-    items = b",".join([part for part in parts if part])
+    items = for_backend(b",".join([part for part in parts if part]))
     return head[:-1] + b',"input":[' + items + b"]}"

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 
 from core.backend_client import BackendClient
+from core.connectors_api import ConnectorsApi
 from core.conversations_api import ConversationsApi
 from core.create_flow import CreateResponseFlow
 from core.errors import GatewayError, NotFoundError
@@ -69,6 +70,7 @@ class Gateway:
         responses = stores.responses
         conversations = ConversationsApi(stores.conversations)
         prompts = PromptsApi(stores.prompts)
+        connectors = ConnectorsApi(stores.connectors)
         self._immediate: dict[str, Immediate] = {
             "get_response": lambda t, ids, _: get_response(responses, t, ids[0]),
             "delete_response": lambda t, ids, _: delete_response(responses, t, ids[0]),
@@ -82,6 +84,9 @@ class Gateway:
             "get_prompt": lambda t, ids, r: prompts.retrieve(t, ids[0], r),
             "delete_prompt": lambda t, ids, _: prompts.delete(t, ids[0]),
             "list_prompt_versions": lambda t, ids, r: prompts.list_versions(t, ids[0], r),
+            "list_connectors": lambda t, _, r: connectors.list(t, r),
+            "get_connector": lambda t, ids, _: connectors.retrieve(t, ids[0]),
+            "delete_connector": lambda t, ids, _: connectors.delete(t, ids[0]),
             "list_files": lambda t, _, r: files.list_files(t, r),
             "get_file": lambda t, ids, _: files.retrieve(t, ids[0]),
             "get_file_content": lambda t, ids, _: files.content(t, ids[0]),
@@ -105,6 +110,8 @@ class Gateway:
             "create_prompt": lambda t, _, b: prompts.create(t, b),
             "update_prompt": lambda t, ids, b: prompts.update(t, ids[0], b),
             "create_prompt_version": lambda t, ids, b: prompts.add_version(t, ids[0], b),
+            "create_connector": lambda t, _, b: connectors.create(t, b),
+            "update_connector": lambda t, ids, b: connectors.update(t, ids[0], b),
             "create_vector_store": lambda t, _, b: stores_api.create(t, b),
             "modify_vector_store": lambda t, ids, b: stores_api.modify(t, ids[0], b),
             "search_vector_store": lambda t, ids, b: stores_api.search(t, ids[0], b),

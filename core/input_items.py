@@ -18,7 +18,12 @@ __all__ = ["check_item", "input_items"]
 
 _ROLES = ("user", "assistant", "system", "developer")
 _TEXT_PARTS = ("input_text", "output_text")
-_ID_PREFIX = {"message": "msg", "function_call": "fc", "function_call_output": "fco"}
+_ID_PREFIX = {
+    "message": "msg",
+    "function_call": "fc",
+    "function_call_output": "fco",
+    "mcp_approval_response": "mcpa",
+}
 
 
 def _check_parts(parts: list[Any], param: str) -> None:
@@ -71,6 +76,11 @@ def check_item(value: Any, param: str) -> dict[str, Any]:
                 raise missing(f"{param}.{key}")
         if kind == "function_call_output" and "output" not in item:
             raise missing(f"{param}.output")
+    elif kind == "mcp_approval_response":
+        if not isinstance(item.get("approval_request_id"), str):
+            raise missing(f"{param}.approval_request_id")
+        if not isinstance(item.get("approve"), bool):
+            raise invalid_type(f"{param}.approve", "a boolean", item.get("approve"))
     item_id = item.get("id")
     if item_id is not None and (not isinstance(item_id, str) or not 0 < len(item_id) <= 256):
         raise invalid_type(f"{param}.id", "a string of 1 to 256 characters", item_id)

@@ -1,27 +1,28 @@
 """The `mcp` tool: an MCP server's tools, listed and called by the gateway.
 
 Each listed tool is offered to the backend as a function tool; the client sees an
-`mcp_list_tools` item and `mcp_call` items. `headers` (credentials) go to the MCP server
-only: they are never stored or echoed. Servers on private, loopback or link-local
-addresses are refused unless allow-listed, checked on the resolved addresses.
+`mcp_list_tools` item (once per chain: later turns reuse the list) and `mcp_call` items.
+`headers` and `authorization` (credentials) go to the MCP server only: they are never
+stored with a response or echoed. A named connector (`connector_id`) supplies the URL,
+credentials and defaults registered with it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
 import re
-import socket
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 
+from core.connectors_api import connector_not_found
 from core.errors import GatewayError, InvalidRequestError
 from core.ids import new_id
+from core.mcp_approval import ApprovalPolicy, parse_approval
 from core.mcp_client import McpError, call_tool, list_tools
+from core.mcp_targets import check_target
 from core.validation import invalid_type, missing
+from storage.protocols import Stores
 
 __all__ = ["McpServer", "ToolListFailedError", "prepare_mcp"]
 
@@ -40,12 +41,19 @@ class McpServer:
     url: str
     headers: dict[str, str]
     timeout: float
+    approval: ApprovalPolicy
+    tools: list[dict[str, Any]] = field(default_factory=list)  # as listed (after filtering)
     functions: dict[str, str] = field(default_factory=dict)  # function name -> tool name
+
+    def needs_approval(self, tool: str) -> bool:
+        listed = next((t for t in self.tools if t["name"] == tool), {"name": tool})
+        return self.approval.needs(listed)
 
     async def run(self, call: dict[str, Any]) -> tuple[dict[str, Any], str]:
         """The client's `mcp_call` item and the output the model gets."""
-        name = self.functions[call["name"]]
-        arguments = call.get("arguments") or "{}"
+        return await self.call(self.functions[call["name"]], call.get("arguments") or "{}")
+
+    async def call(self, name: str, arguments: str) -> tuple[dict[str, Any], str]:
         try:
             parsed = orjson.loads(arguments)
         except orjson.JSONDecodeError:
@@ -57,6 +65,7 @@ class McpServer:
         item = {
             "id": new_id("mcp"),
             "type": "mcp_call",
+            "status": "failed" if failed else "completed",
             "server_label": self.label,
             "name": name,
             "arguments": arguments,
@@ -65,55 +74,8 @@ class McpServer:
         }
         return item, (f"Error: {text}" if failed else text)
 
-
-def _allow_list(
-    entries: str,
-) -> tuple[set[str], list[ipaddress.IPv4Network | ipaddress.IPv6Network]]:
-    hosts: set[str] = set()
-    networks = []
-    for entry in (e.strip() for e in entries.split(",")):
-        if not entry:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError:
-            hosts.add(entry.lower())
-    return hosts, networks
-
-
-async def _check_target(url: str, param: str, allowed: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidRequestError(
-            f"Invalid '{param}': expected an http or https URL.", param=param, code="invalid_value"
-        )
-    host = parts.hostname.lower()
-    hosts, networks = _allow_list(allowed)
-    if host in hosts:
-        return
-    try:
-        found = await asyncio.get_running_loop().getaddrinfo(
-            host, parts.port or 443, type=socket.SOCK_STREAM
-        )
-    except OSError:
-        raise InvalidRequestError(
-            f"Invalid '{param}': the host '{host}' cannot be resolved.",
-            param=param,
-            code="invalid_value",
-        ) from None
-    for info in found:
-        address = ipaddress.ip_address(info[4][0])
-        internal = (
-            address.is_private or address.is_loopback or address.is_link_local
-            or address.is_reserved or address.is_multicast or address.is_unspecified
-        )  # fmt: skip
-        if internal and not any(address in network for network in networks):
-            raise InvalidRequestError(
-                f"Invalid '{param}': MCP servers on private, loopback or link-local addresses "
-                "are not allowed here.",
-                param=param,
-                code="invalid_value",
-            )
+    def function_name(self, tool: str) -> str | None:
+        return next((f for f, t in self.functions.items() if t == tool), None)
 
 
 def _function_name(label: str, tool: str, taken: set[str]) -> str:
@@ -124,53 +86,104 @@ def _function_name(label: str, tool: str, taken: set[str]) -> str:
     return name
 
 
-async def prepare_mcp(
-    tool: dict[str, Any], param: str, allowed_hosts: str, timeout: float, taken: set[str]
-) -> tuple[McpServer, dict[str, Any], list[dict[str, Any]]]:
-    """The server, its `mcp_list_tools` item and the function tools for the backend."""
-    label = tool.get("server_label")
-    if not isinstance(label, str) or not _LABEL.fullmatch(label):
-        raise missing(f"{param}.server_label")
-    if tool.get("connector_id") is not None:
-        raise InvalidRequestError(
-            "Connectors are not available on this gateway yet; use server_url.",
-            param=f"{param}.connector_id",
-            code="unsupported_parameter",
-        )
-    url = tool.get("server_url")
-    if not isinstance(url, str):
-        raise missing(f"{param}.server_url")
-    approval = tool.get("require_approval", "never")
-    if approval != "never":
-        raise InvalidRequestError(
-            "Only require_approval 'never' is available on this gateway yet.",
-            param=f"{param}.require_approval",
-            code="unsupported_parameter",
-        )
+def _allowed_tools(value: Any, param: str) -> list[str] | None:
+    if isinstance(value, dict):
+        value = value.get("tool_names")
+    if value is not None and not (
+        isinstance(value, list) and all(isinstance(n, str) for n in value)
+    ):
+        raise invalid_type(param, "an array of tool names", value)
+    return value
+
+
+async def _target(
+    stores: Stores, tenant: str, tool: dict[str, Any], param: str
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The server's URL, the headers to send and the defaults of its connector."""
     headers = tool.get("headers") or {}
     if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
         raise invalid_type(f"{param}.headers", "an object of strings", headers)
-    allowed = tool.get("allowed_tools")
-    if isinstance(allowed, dict):
-        allowed = allowed.get("tool_names")
-    if allowed is not None and not (
-        isinstance(allowed, list) and all(isinstance(n, str) for n in allowed)
-    ):
-        raise invalid_type(f"{param}.allowed_tools", "an array of tool names", allowed)
-    await _check_target(url, f"{param}.server_url", allowed_hosts)
-    try:
-        tools = await list_tools(url, headers, timeout)
-    except McpError as error:
-        raise ToolListFailedError(
-            f"Error retrieving tool list from MCP server: '{label}'. {error}",
-            param=f"{param}.server_url",
-            code="mcp_list_tools_failed",
-        ) from None
-    if allowed is not None:
-        tools = [t for t in tools if t["name"] in allowed]
-    server = McpServer(label, url, headers, timeout)
+    token = tool.get("authorization")
+    if token is not None:
+        if not isinstance(token, str):
+            raise invalid_type(f"{param}.authorization", "a string", token)
+        headers = {**headers, "authorization": f"Bearer {token}"}
+    connector_id = tool.get("connector_id")
+    url = tool.get("server_url")
+    if connector_id is None:
+        if not isinstance(url, str):
+            raise missing(f"{param}.server_url")
+        return url, headers, {}
+    if url is not None:
+        raise InvalidRequestError(
+            "Give either server_url or connector_id, not both.",
+            param=f"{param}.connector_id",
+            code="conflicting_parameters",
+        )
+    found = (
+        await stores.connectors.get(tenant, connector_id) if isinstance(connector_id, str) else None
+    )
+    if found is None:
+        raise connector_not_found(str(connector_id), param=f"{param}.connector_id")
+    # The request's own headers win over the registered ones (by name, any case).
+    merged = {
+        k: v for k, v in found.headers.items() if k.lower() not in {h.lower() for h in headers}
+    }
+    return str(found.obj["server_url"]), {**merged, **headers}, found.obj
+
+
+async def prepare_mcp(
+    stores: Stores,
+    tenant: str,
+    tool: dict[str, Any],
+    param: str,
+    allowed_hosts: str,
+    timeout: float,
+    taken: set[str],
+    listed_before: dict[str, Any] | None = None,
+) -> tuple[McpServer, dict[str, Any] | None, list[dict[str, Any]]]:
+    """The server, its new `mcp_list_tools` item (None when an earlier turn of the
+    chain listed it) and the function tools for the backend."""
+    label = tool.get("server_label")
+    if not isinstance(label, str) or not _LABEL.fullmatch(label):
+        raise missing(f"{param}.server_label")
+    url, headers, defaults = await _target(stores, tenant, tool, param)
+    allowed = _allowed_tools(
+        tool.get("allowed_tools", defaults.get("allowed_tools")), f"{param}.allowed_tools"
+    )
+    approval = parse_approval(
+        tool.get("require_approval", defaults.get("require_approval")),
+        f"{param}.require_approval",
+    )
+    await check_target(url, f"{param}.server_url", allowed_hosts)
+    before = (listed_before or {}).get(label)
+    fresh = not (isinstance(before, dict) and before.get("server_url") == url)
+    if fresh:
+        try:
+            tools = await list_tools(url, headers, timeout)
+        except McpError as error:
+            raise ToolListFailedError(
+                f"Error retrieving tool list from MCP server: '{label}'. {error}",
+                param=f"{param}.server_url",
+                code="mcp_list_tools_failed",
+            ) from None
+    else:
+        assert isinstance(before, dict)
+        tools = before.get("tools") or []
+    # The whole list is kept for later turns; the client and the model see what is allowed.
+    server = McpServer(label, url, headers, timeout, approval, tools)
+    offered = tools if allowed is None else [t for t in tools if t["name"] in allowed]
+    item = None
+    if fresh:
+        item = {
+            "id": new_id("mcpl"),
+            "type": "mcp_list_tools",
+            "server_label": label,
+            "tools": offered,
+            "error": None,
+        }
     functions = []
-    for listed in tools:
+    for listed in offered:
         name = _function_name(label, listed["name"], taken)
         server.functions[name] = listed["name"]
         functions.append(
@@ -181,11 +194,4 @@ async def prepare_mcp(
                 "parameters": listed.get("input_schema") or {"type": "object", "properties": {}},
             }
         )
-    item = {
-        "id": new_id("mcpl"),
-        "type": "mcp_list_tools",
-        "server_label": label,
-        "tools": tools,
-        "error": None,
-    }
     return server, item, functions

@@ -60,10 +60,22 @@ _TABLE: list[tuple[str, re.Pattern[str], str]] = [
         ("DELETE", rf"/v1/prompts/{_ID}", "delete_prompt"),
         ("POST", rf"/v1/prompts/{_ID}/versions", "create_prompt_version"),
         ("GET", rf"/v1/prompts/{_ID}/versions", "list_prompt_versions"),
+        ("POST", r"/v1/connectors", "create_connector"),
+        ("GET", r"/v1/connectors", "list_connectors"),
+        ("GET", rf"/v1/connectors/{_ID}", "get_connector"),
+        ("POST", rf"/v1/connectors/{_ID}", "update_connector"),
+        ("DELETE", rf"/v1/connectors/{_ID}", "delete_connector"),
     )
 ]
 # Prefixes whose state only the gateway holds: never let the backend answer for them.
-_OWNED = ("/v1/responses", "/v1/conversations", "/v1/prompts", "/v1/files", "/v1/vector_stores")
+_OWNED = (
+    "/v1/responses",
+    "/v1/conversations",
+    "/v1/prompts",
+    "/v1/connectors",
+    "/v1/files",
+    "/v1/vector_stores",
+)
 # Stateless operations a backend may implement: forwarded as they are.
 _PASS_THROUGH = frozenset(("/v1/responses/input_tokens", "/v1/responses/compact"))
 

@@ -18,6 +18,8 @@ from extproc.protos import (
     ProcessingMode,
     ProcessingRequest,
     ProcessingResponse,
+    StreamedBodyResponse,
+    TrailersResponse,
 )
 
 __all__ = [
@@ -26,6 +28,8 @@ __all__ = [
     "headers_reply",
     "immediate",
     "mutation",
+    "streamed_body",
+    "trailers_reply",
 ]
 
 _OVERWRITE = HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
@@ -71,6 +75,17 @@ def body_reply(
     if response_phase:
         return ProcessingResponse(response_body=BodyResponse(response=common))
     return ProcessingResponse(request_body=BodyResponse(response=common))
+
+
+def streamed_body(body: bytes, *, end_of_stream: bool) -> ProcessingResponse:
+    """A piece of the response body in FULL_DUPLEX_STREAMED mode."""
+    chunk = StreamedBodyResponse(body=body, end_of_stream=end_of_stream)
+    common = CommonResponse(body_mutation=BodyMutation(streamed_response=chunk))
+    return ProcessingResponse(response_body=BodyResponse(response=common))
+
+
+def trailers_reply() -> ProcessingResponse:
+    return ProcessingResponse(response_trailers=TrailersResponse())
 
 
 def immediate(reply: Reply) -> ProcessingResponse:

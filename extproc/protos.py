@@ -16,6 +16,8 @@ from envoy.service.ext_proc.v3.external_processor_pb2 import (
     ImmediateResponse,
     ProcessingRequest,
     ProcessingResponse,
+    StreamedBodyResponse,
+    TrailersResponse,
 )
 from envoy.service.ext_proc.v3.external_processor_pb2_grpc import (
     ExternalProcessorServicer,
@@ -37,5 +39,7 @@ __all__ = [
     "ProcessingMode",
     "ProcessingRequest",
     "ProcessingResponse",
+    "StreamedBodyResponse",
+    "TrailersResponse",
     "add_ExternalProcessorServicer_to_server",
 ]

@@ -36,6 +36,9 @@ class ExternalProcessor(ExternalProcessorServicer):  # type: ignore[misc]
                     yield reply
                     if reply.HasField("immediate_response"):
                         return
+                if session.tail is not None:
+                    async for more in session.drain():
+                        yield more
         finally:
             # Shielded: when Envoy resets the stream this task is being cancelled, and
             # the record of a broken response must still be written.

@@ -9,6 +9,7 @@ client as they come. Everything that is a business rule is in `core`.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 
 from core.backend_errors import backend_error
 from core.create_flow import CreateResponseFlow
@@ -16,7 +17,16 @@ from core.errors import BadGatewayError, GatewayError, InvalidRequestError, Serv
 from core.gateway import Gateway
 from core.http import BodyHandler, BodySink, Reply, Request, error_reply
 from core.stream_relay import StreamRelay
-from extproc.messages import body_reply, header_map, headers_reply, immediate, mutation
+from core.tool_stream import ToolStreamRelay, open_relay
+from extproc.messages import (
+    body_reply,
+    header_map,
+    headers_reply,
+    immediate,
+    mutation,
+    streamed_body,
+    trailers_reply,
+)
 from extproc.protos import ProcessingMode, ProcessingRequest, ProcessingResponse
 
 __all__ = ["StreamSession"]
@@ -38,6 +48,14 @@ _JSON_MODE = ProcessingMode(
 _SSE_MODE = ProcessingMode(
     request_header_mode=_SEND, response_header_mode=_SEND, response_body_mode=_STREAMED
 )
+# A stream whose model calls the gateway's tools: the processor must be able to append
+# the follow-up turns after the backend's stream ends, which only full duplex allows.
+_DUPLEX_MODE = ProcessingMode(
+    request_header_mode=_SEND,
+    response_header_mode=_SEND,
+    response_body_mode=ProcessingMode.FULL_DUPLEX_STREAMED,
+    response_trailer_mode=_SEND,
+)
 
 
 class StreamSession:
@@ -47,8 +65,11 @@ class StreamSession:
         self._flow: CreateResponseFlow | None = None
         self._body_handler: BodyHandler | None = None
         self._sink: BodySink | None = None  # an upload streaming in
-        self._relay: StreamRelay | None = None
+        self._relay: StreamRelay | ToolStreamRelay | None = None
+        # After the backend's stream: what the processor still appends (full duplex).
+        self.tail: AsyncIterator[bytes] | None = None
         self._error_status = 0  # the backend's error status, once seen
+        self._trailers = False  # the backend's stream ended with trailers
         self._body = bytearray()
 
     async def handle(self, message: ProcessingRequest) -> ProcessingResponse | None:
@@ -65,6 +86,8 @@ class StreamSession:
             if kind == "request_trailers" and self._sink is not None:
                 sink, self._sink = self._sink, None
                 return immediate(await sink.finish())
+            if kind == "response_trailers":
+                return self._response_trailers()
         except GatewayError as error:
             self._sink = None  # a refused upload has already dropped what it wrote
             if kind == "response_body" and self._relay is None:
@@ -84,6 +107,36 @@ class StreamSession:
             log.exception("processing %s failed", kind)
             return immediate(error_reply(ServerError("The gateway failed to process the request.")))
         return None
+
+    def _response_trailers(self) -> ProcessingResponse | None:
+        """The backend's stream ended with trailers (full duplex only): the rest of the
+        loop follows, then the trailers are let through."""
+        relay = self._relay
+        if not isinstance(relay, ToolStreamRelay):
+            return None
+        self.tail = relay.finish()
+        self._trailers = True
+        return None
+
+    async def drain(self) -> AsyncIterator[ProcessingResponse]:
+        """What follows the backend's stream in full duplex: the processor's own chunks,
+        then the end of the body."""
+        tail, self.tail = self.tail, None
+        assert tail is not None
+        try:
+            async for chunk in tail:
+                if chunk:
+                    yield streamed_body(chunk, end_of_stream=False)
+        except Exception:
+            log.exception("finishing a stream with server-side tools failed")
+            if self._relay is not None:
+                await self._relay.abandon()
+        if self._trailers:
+            yield streamed_body(b"", end_of_stream=False)
+            yield trailers_reply()
+        else:
+            yield streamed_body(b"", end_of_stream=True)
+        self._relay = None  # finished: nothing is left to record on close
 
     async def close(self) -> None:
         """Envoy ended the stream: an unfinished upload is dropped, and a relay cut off
@@ -165,17 +218,24 @@ class StreamSession:
         if no_body:
             raise BadGatewayError("The backend returned an empty response.")
         if headers.get("content-type", "").startswith("text/event-stream"):
-            self._relay = StreamRelay(flow)
+            self._relay = relay = open_relay(flow)
             return headers_reply(
                 response_phase=True,
                 header_mutation=mutation(remove=("content-length",)),
-                mode=_SSE_MODE,
+                mode=_DUPLEX_MODE if isinstance(relay, ToolStreamRelay) else _SSE_MODE,
             )
         return headers_reply(response_phase=True, mode=_JSON_MODE)
 
-    async def _response_body(self, message: ProcessingRequest) -> ProcessingResponse:
+    async def _response_body(self, message: ProcessingRequest) -> ProcessingResponse | None:
         body = message.response_body
         relay = self._relay
+        if isinstance(relay, ToolStreamRelay):
+            # Full duplex: every chunk must be answered by the processor itself, zero or
+            # more times; after the last one the rest of the loop follows (`drain`).
+            out = await relay.feed(body.body)
+            if body.end_of_stream:
+                self.tail = relay.finish()
+            return streamed_body(out, end_of_stream=False) if out else None
         if relay is not None:
             out = await relay.feed(body.body)
             if body.end_of_stream:

@@ -19,6 +19,7 @@ from storage.ingest_queue import IngestQueue
 from storage.protocols import Stores
 from storage.qdrant_index import QdrantChunkIndex
 from storage.redis_client import connect
+from storage.redis_connectors import RedisConnectorStore
 from storage.redis_conversations import RedisConversationStore
 from storage.redis_files import RedisFileStore
 from storage.redis_prompts import RedisPromptStore
@@ -67,6 +68,7 @@ class Sidecar:
             responses=RedisResponseStore(self._redis),
             conversations=RedisConversationStore(self._redis),
             prompts=RedisPromptStore(self._redis),
+            connectors=RedisConnectorStore(self._redis),
             files=RedisFileStore(self._redis),
             blobs=LocalBlobStore(data_dir / "files"),
             vector_stores=RedisVectorStoreStore(self._redis),

@@ -7,7 +7,7 @@ decodes and re-encodes history.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from storage.blob_store import BlobStore
@@ -16,6 +16,7 @@ __all__ = [
     "ChainContext",
     "Chunk",
     "ChunkIndex",
+    "ConnectorStore",
     "ConversationMark",
     "ConversationStore",
     "FileStore",
@@ -25,6 +26,7 @@ __all__ = [
     "PromptHeader",
     "PromptStore",
     "ResponseStore",
+    "StoredConnector",
     "StoredResponse",
     "Stores",
     "VectorStoreStore",
@@ -78,13 +80,18 @@ class ResponseStore(Protocol):
         output_items: list[bytes],
         parent: ChainContext | None,
         conversation: ConversationMark | None = None,
+        tool_lists: bytes = b"",
     ) -> None:
         """Store a finished response after `parent` (atomically: all of it or nothing).
 
         `conversation` anchors a response that starts a chain (no `parent`) in the
-        conversation it was created in; a continuation keeps its parent's anchor."""
+        conversation it was created in; a continuation keeps its parent's anchor.
+        `tool_lists` are the MCP tool lists of the chain so far, for later turns."""
 
     async def get(self, tenant: str, response_id: str) -> StoredResponse | None: ...
+
+    async def tool_lists(self, tenant: str, response_id: str) -> bytes | None:
+        """The MCP tool lists saved with a response (JSON, by server label), if any."""
 
     async def input_items(self, tenant: str, response_id: str) -> bytes | None:
         """The items given as input to this response (not its ancestors'): a JSON array."""
@@ -170,6 +177,7 @@ class Stores:
     responses: ResponseStore
     conversations: ConversationStore
     prompts: PromptStore
+    connectors: ConnectorStore
     files: FileStore
     blobs: BlobStore
     vector_stores: VectorStoreStore
@@ -211,6 +219,60 @@ class PromptHeader:
     header: bytes  # the prompt's own fields (name, created_at, ...), encoded
     latest: int
     default: int  # the pinned default version, or `latest`
+
+
+@dataclass(frozen=True, slots=True)
+class StoredConnector:
+    """A registered MCP server: its public object and the headers sent to it.
+
+    `obj` is what clients see (`header_names` lists the headers' names); `headers` are
+    credentials, lower-cased names to values, for calling the server only. They are left
+    out of the repr so that logging a connector never logs them.
+    """
+
+    obj: dict[str, Any]
+    headers: dict[str, str] = field(repr=False)
+
+    @property
+    def id(self) -> str:
+        return str(self.obj["id"])
+
+    @property
+    def server_url(self) -> str:
+        return str(self.obj["server_url"])
+
+    @property
+    def allowed_tools(self) -> list[str] | None:
+        """Tool names the connector may use; None allows all of them."""
+        found: list[str] | None = self.obj.get("allowed_tools")
+        return found
+
+    @property
+    def require_approval(self) -> str | dict[str, Any] | None:
+        """'always', 'never', {'always'|'never': {'tool_names': [...]}}, or None (unset)."""
+        found: str | dict[str, Any] | None = self.obj.get("require_approval")
+        return found
+
+
+class ConnectorStore(Protocol):
+    """Registered MCP connectors, scoped by tenant: another tenant's id is not found.
+
+    Listings hold public objects only; the headers come back from `get` alone.
+    """
+
+    async def create(self, tenant: str, connector: StoredConnector) -> None: ...
+
+    async def get(self, tenant: str, connector_id: str) -> StoredConnector | None: ...
+
+    async def update(self, tenant: str, connector: StoredConnector) -> bool:
+        """Overwrite the object and headers if the connector still exists."""
+
+    async def delete(self, tenant: str, connector_id: str) -> bool: ...
+
+    async def page(
+        self, tenant: str, limit: int, descending: bool, after: str | None, before: str | None
+    ) -> ItemPage:
+        """Encoded public objects in creation order (newest first when `descending`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,9 @@ Layout, under the tenant's prefix (see `tenant_keys`):
 - `r:<response>`: the response object without output (`obj`), its thread (`th`),
   whether that thread starts a chain (`root`), and byte offsets in the thread: where
   its part begins (`b`), where its input starts (`s`), where its output starts (`m`)
-  and ends (`e`). Responses of a root thread also carry its `conv` and `mark`, so a
-  long unbranched context is located without reading the thread's meta.
+  and ends (`e`), and the MCP tool lists its chain has made so far (`ml`), which later
+  turns reuse rather than list again. Responses of a root thread also carry its `conv`
+  and `mark`, so a long unbranched context is located without reading the thread's meta.
 
 Conversation items are never copied into threads: a context names its conversation
 prefix (`ChainContext.conversation`) and the caller reads it from the conversation store
@@ -71,7 +72,7 @@ return {rec[1], rec[2], conv, mark, table.concat(segments)}
 
 # ARGV: prefix, response id, record, parent response id ('' for none), parent thread,
 # parent end, conversation ('' for none; only for a new chain), mark, copied context,
-# input items, output items (each item followed by ',').
+# input items, output items (each item followed by ','), MCP tool lists ('' for none).
 _SAVE = """
 local p, rid = ARGV[1], ARGV[2]
 local pthread, pend = ARGV[5], tonumber(ARGV[6])
@@ -98,6 +99,7 @@ local root = meta[1] and 0 or 1
 redis.call('HSET', KEYS[1], 'obj', ARGV[3], 'th', thread, 'root', root, 'b', start, 's', s,
   'm', m, 'e', e)
 if root == 1 and meta[2] then redis.call('HSET', KEYS[1], 'conv', meta[2], 'mark', meta[3]) end
+if ARGV[12] ~= '' then redis.call('HSET', KEYS[1], 'ml', ARGV[12]) end
 return {thread, e}
 """
 
@@ -189,6 +191,7 @@ class RedisResponseStore:
         output_items: list[bytes],
         parent: ChainContext | None,
         conversation: ConversationMark | None = None,
+        tool_lists: bytes = b"",
     ) -> None:
         p = tenant_prefix(tenant)
         keys = [f"{p}r:{response_id}"]
@@ -198,14 +201,14 @@ class RedisResponseStore:
             conversation = parent.conversation  # a chain keeps where it started
         mark = [conversation.conversation_id, conversation.position] if conversation else ["", 0]
         args: list[Any] = [p, response_id, record, previous, thread, end, *mark]
-        saved: Any = await self._save(keys=keys, args=[*args, b"", *own])
+        saved: Any = await self._save(keys=keys, args=[*args, b"", *own, tool_lists])
         context = parent.items + b"," if parent and parent.items else b""
         if not saved:
             # The previous response was deleted while this one ran: keep this response
             # replayable with its own copy of the chain's items it saw (the conversation
             # prefix, if any, is anchored again rather than copied).
             args = [p, response_id, record, "", "", 0, *mark]
-            saved = await self._save(keys=keys, args=[*args, context, *own])
+            saved = await self._save(keys=keys, args=[*args, context, *own, tool_lists])
         items = (context + own[0] + own[1])[:-1]
         anchor = (saved[0].decode(), int(saved[1]), response_id)
         self._recent.put(keys[0], ChainContext(items, anchor, conversation))
@@ -222,6 +225,10 @@ class RedisResponseStore:
     async def input_items(self, tenant: str, response_id: str) -> bytes | None:
         found = await self._read(tenant, response_id, "input")
         return found[1] if found else None
+
+    async def tool_lists(self, tenant: str, response_id: str) -> bytes | None:
+        found: Any = await self._redis.hget(f"{tenant_prefix(tenant)}r:{response_id}", "ml")
+        return bytes(found) if found is not None else None
 
     async def delete(self, tenant: str, response_id: str) -> bool:
         p = tenant_prefix(tenant)

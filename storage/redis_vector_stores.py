@@ -18,6 +18,7 @@ import orjson
 from redis.asyncio import Redis
 
 from storage.protocols import ItemPage
+from storage.redis_paging import ZsetPager
 from storage.tenant_keys import tenant_prefix
 
 __all__ = ["RedisVectorStoreStore"]
@@ -28,40 +29,12 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 """
 
-# KEYS[1] = the ordering zset. ARGV: limit+1, descending, after or '', before or ''
-_PAGE = """
-local want, descending = tonumber(ARGV[1]), ARGV[2] == '1'
-local low, high = '-inf', '+inf'
-if ARGV[3] ~= '' then
-  local at = redis.call('ZSCORE', KEYS[1], ARGV[3])
-  if not at then return {} end
-  if descending then high = '(' .. at else low = '(' .. at end
-end
-if ARGV[4] ~= '' then
-  local at = redis.call('ZSCORE', KEYS[1], ARGV[4])
-  if not at then return {} end
-  if descending then low = '(' .. at else high = '(' .. at end
-end
-if descending then
-  return redis.call('ZREVRANGEBYSCORE', KEYS[1], high, low, 'LIMIT', 0, want)
-end
-return redis.call('ZRANGEBYSCORE', KEYS[1], low, high, 'LIMIT', 0, want)
-"""
-
 
 class RedisVectorStoreStore:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._update_file = redis.register_script(_UPDATE_FILE)
-        self._page = redis.register_script(_PAGE)
-
-    async def _ids_page(
-        self, key: str, limit: int, descending: bool, after: str | None, before: str | None
-    ) -> tuple[list[str], bool]:
-        args: list[Any] = [limit + 1, "1" if descending else "0", after or "", before or ""]
-        found: Any = await self._page(keys=[key], args=args)
-        ids = [item.decode() for item in found]
-        return ids[:limit], len(ids) > limit
+        self._pager = ZsetPager(redis)
 
     # Stores
 
@@ -80,7 +53,7 @@ class RedisVectorStoreStore:
         self, tenant: str, limit: int, descending: bool, after: str | None, before: str | None
     ) -> ItemPage:
         p = tenant_prefix(tenant)
-        ids, more = await self._ids_page(f"{p}vsi", limit, descending, after, before)
+        ids, more = await self._pager.ids(f"{p}vsi", limit, descending, after, before)
         found: Any = await self._redis.mget([f"{p}vs:{i}" for i in ids]) if ids else []
         return ItemPage(items=[item for item in found if item is not None], has_more=more)
 

@@ -24,6 +24,7 @@ from storage.blob_store import LocalBlobStore
 from storage.ingest_queue import IngestQueue
 from storage.protocols import ChainContext, ConversationMark, Stores
 from storage.qdrant_index import QdrantChunkIndex
+from storage.redis_connectors import RedisConnectorStore
 from storage.redis_conversations import RedisConversationStore
 from storage.redis_files import RedisFileStore
 from storage.redis_prompts import RedisPromptStore
@@ -265,6 +266,7 @@ def _stores(redis_client: Redis, tmp_path: Path, responses: RedisResponseStore) 
         responses=responses,
         conversations=RedisConversationStore(redis_client),
         prompts=RedisPromptStore(redis_client),
+        connectors=RedisConnectorStore(redis_client),
         files=RedisFileStore(redis_client),
         blobs=LocalBlobStore(tmp_path / "blobs"),
         vector_stores=RedisVectorStoreStore(redis_client),

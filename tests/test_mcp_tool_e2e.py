@@ -44,6 +44,9 @@ def sdk(gateway: Stack) -> Iterator[openai.OpenAI]:
 
 
 def mcp_tool(server: McpServerProcess, label: str, **extra: Any) -> dict[str, Any]:
+    """An inline MCP tool; its calls run without approval unless the test says otherwise
+    (the API's default is to ask)."""
+    extra.setdefault("require_approval", "never")
     return {"type": "mcp", "server_label": label, "server_url": server.url, **extra}
 
 
@@ -54,7 +57,7 @@ def test_mcp_call_lists_calls_and_answers(
     response = sdk.responses.create(
         model="m",
         input='call calc__add {"a": 2, "b": 40}',
-        tools=[mcp_tool(servers["healthy"], "calc", require_approval="never")],
+        tools=[mcp_tool(servers["healthy"], "calc")],
     )
     assert [item.type for item in response.output] == ["mcp_list_tools", "mcp_call", "message"]
     listed = response.output[0]

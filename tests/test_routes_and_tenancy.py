@@ -82,6 +82,17 @@ _IID = "msg_0123456789abcdef"
         ("GET", "/v1/conversationsx/conv_1", None),
         ("POST", "/v1/prompts_foo", None),
         ("GET", "/v1/promptsx/pmpt_1", None),
+        ("POST", "/v1/connectors_foo", None),
+        ("GET", "/v1/connectorsx/conn_1", None),
+        # Connectors: answered by the gateway, every other path under them is invalid.
+        ("POST", "/v1/connectors", Route("create_connector")),
+        ("GET", "/v1/connectors/", Route("list_connectors")),
+        ("GET", "/v1/connectors/conn_1", Route("get_connector", ("conn_1",))),
+        ("POST", "/v1/connectors/conn_1/", Route("update_connector", ("conn_1",))),
+        ("DELETE", "/v1/connectors/conn_1", Route("delete_connector", ("conn_1",))),
+        ("DELETE", "/v1/connectors", Route("invalid_url")),
+        ("PUT", "/v1/connectors/conn_1", Route("invalid_url")),
+        ("GET", "/v1/connectors/conn_1/tools", Route("invalid_url")),
         # Stateless operations: passed through to the backend.
         ("POST", "/v1/responses/input_tokens", None),
         ("POST", "/v1/responses/input_tokens/", None),

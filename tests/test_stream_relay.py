@@ -18,6 +18,7 @@ from storage.blob_store import LocalBlobStore
 from storage.ingest_queue import IngestQueue
 from storage.protocols import Stores
 from storage.qdrant_index import QdrantChunkIndex
+from storage.redis_connectors import RedisConnectorStore
 from storage.redis_conversations import RedisConversationStore
 from storage.redis_files import RedisFileStore
 from storage.redis_prompts import RedisPromptStore
@@ -51,6 +52,7 @@ async def stores(
         responses=store,
         conversations=RedisConversationStore(redis_client),
         prompts=RedisPromptStore(redis_client),
+        connectors=RedisConnectorStore(redis_client),
         files=RedisFileStore(redis_client),
         blobs=LocalBlobStore(tmp_path / "blobs"),
         vector_stores=RedisVectorStoreStore(redis_client),
