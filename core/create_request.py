@@ -58,6 +58,14 @@ def parse_create_request(raw: bytes) -> CreateRequest:
     store = optional(body, "store", (bool,), "a boolean")
     stream = optional(body, "stream", (bool,), "a boolean")
     optional(body, "instructions", (str, list), "one of a string or array")
+    limit = optional(body, "max_tool_calls", (int,), "an integer")
+    if limit is not None and limit < 0:
+        raise InvalidRequestError(
+            f"Invalid 'max_tool_calls': integer below minimum value. Expected a value >= 0, "
+            f"but got {limit} instead.",
+            param="max_tool_calls",
+            code="integer_below_min_value",
+        )
     conversation = _conversation_id(body.get("conversation"))
     if conversation is not None and previous is not None:
         raise InvalidRequestError(
