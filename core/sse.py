@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["SseFrame", "SseSplitter", "encode_event"]
+import orjson
+
+__all__ = ["SseFrame", "SseSplitter", "encode_event", "json_payload"]
 
 
 @dataclass(slots=True)
@@ -60,3 +63,12 @@ class SseSplitter:
 
 def encode_event(event_type: str, payload: bytes) -> bytes:
     return b"event: " + event_type.encode() + b"\ndata: " + payload + b"\n\n"
+
+
+def json_payload(data: bytes) -> dict[str, Any] | None:
+    """An event's JSON object; None for data no client could use as an event."""
+    try:
+        payload = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    return payload if isinstance(payload, dict) else None

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from core.create_flow import CreateResponseFlow
-from core.sse import SseFrame, SseSplitter, encode_event
+from core.sse import SseFrame, SseSplitter, encode_event, json_payload
 
 __all__ = ["StreamRelay"]
 
@@ -70,11 +70,8 @@ class StreamRelay:
         if event is not None and event not in _LIFECYCLE and event != "response.output_item.done":
             self._sequence += 1
             return frame.raw + b"\n\n"
-        try:
-            payload = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            return b""  # not an event a client could use
-        if not isinstance(payload, dict):
+        payload = json_payload(data)
+        if payload is None:
             return b""
         kind = str(payload.get("type") or event or "message")
         sequence = payload.get("sequence_number")

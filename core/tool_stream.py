@@ -24,7 +24,7 @@ from core.create_flow import CreateResponseFlow
 from core.errors import GatewayError
 from core.ids import new_id
 from core.server_tools import GatewayFunction
-from core.sse import SseFrame, SseSplitter, encode_event
+from core.sse import SseFrame, SseSplitter, encode_event, json_payload
 from core.stream_relay import StreamRelay
 from core.tool_turns import ToolTurns, citations
 
@@ -141,11 +141,8 @@ class ToolStreamRelay:
         data = frame.data
         if data is None or data == b"[DONE]" or self._ended is not None or self._finished:
             return b""
-        try:
-            payload = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            return b""  # not an event a client could use
-        if not isinstance(payload, dict):
+        payload = json_payload(data)
+        if payload is None:
             return b""
         kind = str(payload.get("type") or frame.event or "message")
         payload["type"] = kind
