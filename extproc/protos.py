@@ -24,11 +24,13 @@ from envoy.service.ext_proc.v3.external_processor_pb2_grpc import (
     add_ExternalProcessorServicer_to_server,
 )
 from envoy.type.v3.http_status_pb2 import HttpStatus
+from google.protobuf.duration_pb2 import Duration
 
 __all__ = [
     "BodyMutation",
     "BodyResponse",
     "CommonResponse",
+    "Duration",
     "ExternalProcessorServicer",
     "HeaderMutation",
     "HeaderValue",

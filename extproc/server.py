@@ -37,7 +37,8 @@ class ExternalProcessor(ExternalProcessorServicer):  # type: ignore[misc]
                     if reply.HasField("immediate_response"):
                         return
                 if session.tail is not None:
-                    async for more in session.drain():
+                    tail, session.tail = session.tail, None
+                    async for more in tail:
                         yield more
         finally:
             # Shielded: when Envoy resets the stream this task is being cancelled, and

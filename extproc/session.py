@@ -27,7 +27,7 @@ from extproc.messages import (
     streamed_body,
     trailers_reply,
 )
-from extproc.protos import ProcessingMode, ProcessingRequest, ProcessingResponse
+from extproc.protos import Duration, ProcessingMode, ProcessingRequest, ProcessingResponse
 
 __all__ = ["StreamSession"]
 
@@ -58,6 +58,11 @@ _DUPLEX_MODE = ProcessingMode(
 )
 
 
+# How long a buffered tool loop may take: the filter's max_message_timeout must allow it
+# (Envoy honours one override per message, so it cannot be extended as the loop goes).
+_TOOL_LOOP_TIMEOUT = Duration(seconds=300)
+
+
 class StreamSession:
     def __init__(self, gateway: Gateway, backend_api_key: str | None) -> None:
         self._gateway = gateway
@@ -66,8 +71,9 @@ class StreamSession:
         self._body_handler: BodyHandler | None = None
         self._sink: BodySink | None = None  # an upload streaming in
         self._relay: StreamRelay | ToolStreamRelay | None = None
-        # After the backend's stream: what the processor still appends (full duplex).
-        self.tail: AsyncIterator[bytes] | None = None
+        # What the processor still sends after a message without awaiting another one:
+        # the rest of a tool loop (see `_stream_tail`, `_json_tail`).
+        self.tail: AsyncIterator[ProcessingResponse] | None = None
         self._error_status = 0  # the backend's error status, once seen
         self._trailers = False  # the backend's stream ended with trailers
         self._body = bytearray()
@@ -88,55 +94,70 @@ class StreamSession:
                 return immediate(await sink.finish())
             if kind == "response_trailers":
                 return self._response_trailers()
-        except GatewayError as error:
-            self._sink = None  # a refused upload has already dropped what it wrote
-            if kind == "response_body" and self._relay is None:
-                # The answer is still held by Envoy: rewrite it rather than replace it,
-                # so Envoy's local-reply mappers (meant for its own errors) leave it be.
-                body = error.body()
-                headers = [
-                    (":status", str(error.status)),
-                    ("content-type", "application/json"),
-                    ("content-length", str(len(body))),
-                ]
-                return body_reply(body, response_phase=True, header_mutation=mutation(headers))
-            return immediate(error_reply(error))
-        except Exception:
+        except Exception as error:
+            return self._failure(kind, error)
+        return None
+
+    def _failure(self, kind: str | None, error: Exception) -> ProcessingResponse:
+        if not isinstance(error, GatewayError):
             # A bug or a storage outage fails this request with a proper error body,
             # never the server.
-            log.exception("processing %s failed", kind)
+            log.error("processing %s failed", kind, exc_info=error)
             return immediate(error_reply(ServerError("The gateway failed to process the request.")))
-        return None
+        self._sink = None  # a refused upload has already dropped what it wrote
+        if kind == "response_body" and self._relay is None:
+            # The answer is still held by Envoy: rewrite it rather than replace it,
+            # so Envoy's local-reply mappers (meant for its own errors) leave it be.
+            body = error.body()
+            headers = [
+                (":status", str(error.status)),
+                ("content-type", "application/json"),
+                ("content-length", str(len(body))),
+            ]
+            return body_reply(body, response_phase=True, header_mutation=mutation(headers))
+        return immediate(error_reply(error))
 
     def _response_trailers(self) -> ProcessingResponse | None:
         """The backend's stream ended with trailers (full duplex only): the rest of the
         loop follows, then the trailers are let through."""
         relay = self._relay
-        if not isinstance(relay, ToolStreamRelay):
-            return None
-        self.tail = relay.finish()
-        self._trailers = True
+        if isinstance(relay, ToolStreamRelay):
+            self.tail = self._stream_tail(relay, trailers=True)
         return None
 
-    async def drain(self) -> AsyncIterator[ProcessingResponse]:
-        """What follows the backend's stream in full duplex: the processor's own chunks,
-        then the end of the body."""
-        tail, self.tail = self.tail, None
-        assert tail is not None
+    async def _stream_tail(
+        self, relay: ToolStreamRelay, trailers: bool = False
+    ) -> AsyncIterator[ProcessingResponse]:
+        """After the backend's first stream (full duplex): the rest of the loop as the
+        processor's own chunks, then the end of the body."""
         try:
-            async for chunk in tail:
+            async for chunk in relay.finish():
                 if chunk:
                     yield streamed_body(chunk, end_of_stream=False)
         except Exception:
             log.exception("finishing a stream with server-side tools failed")
-            if self._relay is not None:
-                await self._relay.abandon()
-        if self._trailers:
+            await relay.abandon()
+        self._relay = None  # finished: nothing is left to record on close
+        if trailers:
             yield streamed_body(b"", end_of_stream=False)
             yield trailers_reply()
         else:
             yield streamed_body(b"", end_of_stream=True)
-        self._relay = None  # finished: nothing is left to record on close
+
+    async def _json_tail(self, raw: bytes) -> AsyncIterator[ProcessingResponse]:
+        """A buffered answer with server-side tools: the loop may outlast Envoy's
+        message timeout, so the processor first asks for the longest one allowed."""
+        yield ProcessingResponse(override_message_timeout=_TOOL_LOOP_TIMEOUT)
+        yield await self._finish_json(raw)
+
+    async def _finish_json(self, raw: bytes) -> ProcessingResponse:
+        assert self._flow is not None
+        try:
+            result = await self._flow.finish_json(raw)
+        except Exception as error:
+            return self._failure("response_body", error)
+        length = mutation([("content-length", str(len(result)))])
+        return body_reply(result, response_phase=True, header_mutation=length)
 
     async def close(self) -> None:
         """Envoy ended the stream: an unfinished upload is dropped, and a relay cut off
@@ -234,7 +255,7 @@ class StreamSession:
             # more times; after the last one the rest of the loop follows (`drain`).
             out = await relay.feed(body.body)
             if body.end_of_stream:
-                self.tail = relay.finish()
+                self.tail = self._stream_tail(relay)
             return streamed_body(out, end_of_stream=False) if out else None
         if relay is not None:
             out = await relay.feed(body.body)
@@ -244,6 +265,9 @@ class StreamSession:
         if self._error_status:
             raise backend_error(self._error_status, body.body)
         assert self._flow is not None
+        if self._flow.turns is not None:
+            self.tail = self._json_tail(body.body)
+            return None
         result = await self._flow.finish_json(body.body)
         length = mutation([("content-length", str(len(result)))])
         return body_reply(result, response_phase=True, header_mutation=length)
