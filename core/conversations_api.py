@@ -49,8 +49,24 @@ def _items(value: Any, required: bool) -> list[tuple[str, bytes]]:
     return items
 
 
-def _item_list(items: list[bytes], has_more: bool) -> bytes:
-    return list_body(orjson.loads(b"[" + b",".join(items) + b"]"), has_more)
+def _item_list(items: list[bytes], has_more: bool, results: bool = True) -> bytes:
+    listed = orjson.loads(b"[" + b",".join(items) + b"]")
+    if not results:
+        listed = [_without_results(item) for item in listed]
+    return list_body(listed, has_more)
+
+
+def _wants_results(request: Request) -> bool:
+    """`include=file_search_call.results` (the SDK sends arrays as `include[]`)."""
+    values = [*request.query.get("include", ()), *request.query.get("include[]", ())]
+    return "file_search_call.results" in values
+
+
+def _without_results(item: Any) -> Any:
+    """A search call keeps its results for later turns; the client sees them on request."""
+    if isinstance(item, dict) and item.get("type") == "file_search_call":
+        return {**item, "results": None}
+    return item
 
 
 class ConversationsApi:
@@ -111,14 +127,18 @@ class ConversationsApi:
         page = await self._store.list_items(tenant, conversation_id, limit, order == "desc", after)
         if page is None:
             raise conversation_not_found(conversation_id)
-        return Reply(200, _item_list(page.items, page.has_more))
+        return Reply(200, _item_list(page.items, page.has_more, _wants_results(request)))
 
-    async def get_item(self, tenant: str, conversation_id: str, item_id: str) -> Reply:
+    async def get_item(
+        self, tenant: str, conversation_id: str, item_id: str, request: Request
+    ) -> Reply:
         found = await self._store.get_item(tenant, conversation_id, item_id)
         if found is None:
             raise conversation_not_found(conversation_id)
         if found[1] is None:
             raise NotFoundError(f"Item with id '{item_id}' not found.", param="item_id")
+        if not _wants_results(request) and b'"type":"file_search_call"' in found[1]:
+            return Reply(200, orjson.dumps(_without_results(orjson.loads(found[1]))))
         return Reply(200, found[1])
 
     async def delete_item(self, tenant: str, conversation_id: str, item_id: str) -> Reply:

@@ -216,6 +216,12 @@ class CreateResponseFlow:
             )
         if request.conversation_id is not None and status in ("completed", "incomplete"):
             ids = [*request.input_ids, *(str(item.get("id")) for item in response["output"])]
+            kept = self.turns.kept if self.turns is not None else {}
+            if kept:  # the conversation keeps what a later turn's model needs
+                output = [
+                    orjson.dumps(kept[i]) if i in kept else o
+                    for i, o in zip(ids[len(request.input_ids) :], output, strict=True)
+                ]
             await self._append_turn(list(zip(ids, [*request.input_items, *output], strict=True)))
 
     async def _append_turn(self, turn: list[tuple[str, bytes]]) -> None:

@@ -56,11 +56,9 @@ class FileSearchTool:
         embedder: EmbeddingsClient | None,
         tenant: str,
         call: dict[str, Any],
-        *,
-        with_results: bool,
     ) -> tuple[dict[str, Any], str, dict[str, str]]:
-        """The client's `file_search_call` item, the output the model gets, and the files
-        found (id -> filename), for citations."""
+        """The `file_search_call` item (with its results), the output the model gets, and
+        the files found (id -> filename), for citations."""
         try:
             arguments = orjson.loads(call.get("arguments") or "{}")
         except orjson.JSONDecodeError:
@@ -92,7 +90,7 @@ class FileSearchTool:
             "type": "file_search_call",
             "status": "completed",
             "queries": queries,
-            "results": results if with_results else None,
+            "results": results,
         }
         output = orjson.dumps(
             [

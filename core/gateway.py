@@ -78,7 +78,7 @@ class Gateway:
             "get_conversation": lambda t, ids, _: conversations.retrieve(t, ids[0]),
             "delete_conversation": lambda t, ids, _: conversations.delete(t, ids[0]),
             "list_conversation_items": lambda t, ids, r: conversations.list_items(t, ids[0], r),
-            "get_conversation_item": lambda t, ids, _: conversations.get_item(t, *ids),
+            "get_conversation_item": lambda t, ids, r: conversations.get_item(t, ids[0], ids[1], r),
             "delete_conversation_item": lambda t, ids, _: conversations.delete_item(t, *ids),
             "list_prompts": lambda t, _, r: prompts.list(t, r),
             "get_prompt": lambda t, ids, r: prompts.retrieve(t, ids[0], r),

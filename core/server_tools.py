@@ -33,6 +33,7 @@ class GatewayFunction:
     run: Runner
     server: McpServer | None = None  # for mcp
     tool: str = ""  # the MCP tool's own name
+    hide_results: bool = False  # file_search results are shown only when included
 
     def needs_approval(self) -> bool:
         return self.server is not None and self.server.needs_approval(self.tool)
@@ -83,10 +84,10 @@ async def expand_server_tools(
                     "Only one file_search tool may be given.", param=param, code="invalid_value"
                 )
             search = await file_search_tool(stores, tenant, tool, param)
-            search_run: Runner = partial(
-                search.run, stores, embedder, tenant, with_results=with_results
+            search_run: Runner = partial(search.run, stores, embedder, tenant)
+            result.functions[FUNCTION_NAME] = GatewayFunction(
+                "file_search", search_run, hide_results=not with_results
             )
-            result.functions[FUNCTION_NAME] = GatewayFunction("file_search", search_run)
             result.backend_tools.append(FUNCTION)
             result.client_tools.append(tool)
         elif kind == "mcp":

@@ -273,8 +273,7 @@ class ToolStreamRelay:
         mcp = slot.kind == "mcp"
         working = "response.mcp_call.in_progress" if mcp else "response.file_search_call.searching"
         yield self._event(working, slot.index, slot.item_id)
-        shown = await self._turns.run(slot.call, slot.function)
-        shown["id"] = slot.item_id
+        shown = await self._turns.run(slot.call, slot.function, slot.item_id)
         self._output[slot.index] = shown
         if mcp:
             done = (

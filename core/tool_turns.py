@@ -48,6 +48,9 @@ class ToolTurns:
     calls: int = 0
     limited: bool = False  # a call was dropped at max_tool_calls
     waiting: bool = False  # a call waits for the client's approval
+    # Items as the conversation keeps them, by id, where the client's view hides
+    # something (search results not asked for) that a later turn's model needs.
+    kept: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def function(self, item: dict[str, Any]) -> GatewayFunction | None:
         return self.tools.function(item)
@@ -84,11 +87,18 @@ class ToolTurns:
             "arguments": call.get("arguments") or "{}",
         }
 
-    async def run(self, call: dict[str, Any], function: GatewayFunction) -> dict[str, Any]:
+    async def run(
+        self, call: dict[str, Any], function: GatewayFunction, item_id: str | None = None
+    ) -> dict[str, Any]:
         """Run an admitted call: the client's item for it."""
         shown, result, files = await function.run(call)
+        if item_id is not None:
+            shown["id"] = item_id
         self.found.update(files)
         self.answered(call, result)
+        if function.hide_results:
+            self.kept[str(shown["id"])] = shown
+            shown = {**shown, "results": None}
         return shown
 
     def answered(self, call: dict[str, Any], result: str) -> None:

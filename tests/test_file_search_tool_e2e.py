@@ -249,3 +249,28 @@ def test_answer_cites_the_files_it_names(corpus: Corpus) -> None:
     citations = [a for a in part.annotations if a.type == "file_citation"]
     assert [(c.file_id, c.filename) for c in citations] == [(corpus.ids["alpha.txt"], "alpha.txt")]
     assert part.text[citations[0].index :].startswith(corpus.ids["alpha.txt"])
+
+
+def test_conversation_keeps_results_for_later_turns(corpus: Corpus, backend: BackendThread) -> None:
+    conversation = corpus.client.conversations.create()
+    first = corpus.ask(corpus.words["alpha.txt"], conversation=conversation.id)
+    assert first.output[0].results is None  # not asked for
+    items = corpus.client.conversations.items.list(conversation.id, order="asc").data
+    call = next(item for item in items if item.type == "file_search_call")
+    assert call.results is None  # hidden from the client...
+    included = corpus.client.conversations.items.list(
+        conversation.id, include=["file_search_call.results"]
+    ).data
+    shown = next(item for item in included if item.type == "file_search_call")
+    assert shown.results and shown.results[0].file_id == corpus.ids["alpha.txt"]
+    one = corpus.client.conversations.items.retrieve(call.id, conversation_id=conversation.id)
+    assert one.type == "file_search_call" and one.results is None
+    backend.clear()
+    corpus.client.responses.create(model="m", input="and now?", conversation=conversation.id)
+    replayed = backend.requests[0].body["input"]
+    # ...while the next turn's model gets the search as a call with its results.
+    fc = next(i for i in replayed if i.get("type") == "function_call")
+    fco = next(i for i in replayed if i.get("type") == "function_call_output")
+    assert (fc["name"], fc["call_id"], fco["call_id"]) == ("file_search", call.id, call.id)
+    assert json.loads(fco["output"])[0]["file_id"] == corpus.ids["alpha.txt"]
+    assert all(not str(i.get("type", "")).startswith("file_search") for i in replayed)
