@@ -80,12 +80,18 @@ class CreateResponseFlow:
         await self._expand_tools(request)
         context = await self._context_items(request)
         body = backend_body(request, context, preamble, instructions)
+        answers = approval_answers(request.input_items)
+        if answers and self._tools is None:
+            raise InvalidRequestError(
+                "Approval responses need the request's mcp tools; none were given.",
+                param="tools",
+                code="invalid_value",
+            )
         if self._tools is not None:
             limit = request.body.get("max_tool_calls")
             limit = limit if isinstance(limit, int) else DEFAULT_MAX_TOOL_CALLS
             self.turns = turns = ToolTurns(self._tools, body, limit)
             self.leading = list(self._tools.leading)
-            answers = approval_answers(request.input_items)
             if answers:
                 self.leading += await self._answer(answers, context, turns)
                 body = turns.follow_up()
@@ -101,8 +107,9 @@ class CreateResponseFlow:
         previous = self.request.previous_response_id
         if previous is not None:
             stored = await self._stores.responses.get(self._tenant, previous)
-            if stored is not None:
-                sources.append(stored.output)
+            if stored is not None:  # the client's view of a tool turn is in its record
+                record = orjson.loads(stored.record)
+                sources.append(orjson.dumps(record.get("output") or []))
         return await answer_approvals(answers, requests_in(*sources), self._tools, turns)
 
     async def _expand_tools(self, request: CreateRequest) -> None:

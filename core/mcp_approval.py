@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from core.errors import InvalidRequestError
 from core.validation import invalid_type
 
 __all__ = ["ApprovalPolicy", "parse_approval"]
@@ -64,6 +65,12 @@ def parse_approval(value: Any, param: str) -> ApprovalPolicy:
         return ApprovalPolicy(default=True)
     if value == "never":
         return ApprovalPolicy(default=False)
+    if isinstance(value, str):
+        raise InvalidRequestError(
+            f"Invalid value: '{value}'. Supported values are: 'always' and 'never'.",
+            param=param,
+            code="invalid_value",
+        )
     if not isinstance(value, dict) or set(value) - {"always", "never"}:
         raise invalid_type(param, "'always', 'never' or an approval filter object", value)
     return ApprovalPolicy(

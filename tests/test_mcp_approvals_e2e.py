@@ -275,6 +275,18 @@ def test_approval_in_a_conversation(
     (seen,) = backend_inputs(backend)
     assert types(seen) == ["message", "function_call", "function_call_output"]
     assert no_mcp_items(seen)
+    # A later turn of the conversation replays the approved call as a function call.
+    backend.clear()
+    third = sdk.responses.create(
+        model="m", conversation=conversation.id, input="thanks", tools=[calc(servers)]
+    )
+    assert third.output_text == "reply to: thanks"
+    (seen,) = backend_inputs(backend)
+    assert no_mcp_items(seen)
+    assert types(seen) == [
+        "message", "function_call", "function_call_output", "message", "message"
+    ]  # fmt: skip
+    assert seen[2]["output"] == "42"
 
 
 def test_approval_for_a_server_not_among_the_tools_is_refused(
@@ -356,7 +368,6 @@ def test_streamed_approval_request(
     assert types(stored.output) == ["mcp_list_tools", "mcp_approval_request"]
 
 
-
 def test_streamed_approved_call_comes_first(
     sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
 ) -> None:
@@ -375,7 +386,8 @@ def test_streamed_approved_call_comes_first(
         )
     )
     kinds = [event.type for event in events]
-    assert "response.mcp_call.completed" in kinds and "response.mcp_list_tools.completed" not in kinds
+    assert "response.mcp_call.completed" in kinds
+    assert "response.mcp_list_tools.completed" not in kinds
     done = [e.item for e in events if e.type == "response.output_item.done"]
     assert types(done) == ["mcp_call", "message"]
     assert (done[0].output, done[0].approval_request_id) == ("42", request.id)
