@@ -19,7 +19,7 @@ from core.connectors_api import connector_not_found
 from core.errors import GatewayError, InvalidRequestError
 from core.ids import new_id
 from core.mcp_approval import ApprovalPolicy, parse_approval
-from core.mcp_client import McpError, call_tool, list_tools
+from core.mcp_client import McpError, call_tool, error_text, list_tools
 from core.mcp_targets import check_target
 from core.validation import invalid_type, missing
 from storage.protocols import Stores
@@ -59,20 +59,22 @@ class McpServer:
         except orjson.JSONDecodeError:
             parsed = None
         if isinstance(parsed, dict):
-            text, failed = await call_tool(self.url, self.headers, name, parsed, self.timeout)
-        else:
-            text, failed = "The arguments are not a JSON object.", True
+            text, error = await call_tool(self.url, self.headers, name, parsed, self.timeout)
+        else:  # JSON-RPC's "invalid params"
+            text = ""
+            message = "The arguments are not a JSON object."
+            error = {"type": "mcp_protocol_error", "code": -32602, "message": message}
         item = {
             "id": new_id("mcp"),
             "type": "mcp_call",
-            "status": "failed" if failed else "completed",
+            "status": "failed" if error else "completed",
             "server_label": self.label,
             "name": name,
             "arguments": arguments,
-            "output": None if failed else text,
-            "error": text if failed else None,
+            "output": None if error else text,
+            "error": error,
         }
-        return item, (f"Error: {text}" if failed else text)
+        return item, (f"Error: {error_text(error)}" if error else text)
 
     def function_name(self, tool: str) -> str | None:
         return next((f for f, t in self.functions.items() if t == tool), None)

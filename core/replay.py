@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 
+from core.mcp_client import error_text
+
 __all__ = ["for_backend"]
 
 # Stored and re-encoded items are compact JSON, so these find every such item.
@@ -36,6 +38,8 @@ def _backend_items(item: Any) -> list[Any]:
     if kind == "mcp_call":
         name = _FUNCTION_UNSAFE.sub("_", f"{item.get('server_label')}__{item.get('name')}")[:64]
         error = item.get("error")
+        if isinstance(error, dict):
+            error = error_text(error)
         output = f"Error: {error}" if error else str(item.get("output") or "")
         return _call(str(item.get("id")), name, str(item.get("arguments") or "{}"), output)
     if kind == "file_search_call":

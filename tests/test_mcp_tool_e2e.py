@@ -94,8 +94,12 @@ def test_tool_error_is_an_mcp_call_error(
         tools=[mcp_tool(servers["failing"], "boom")],
     )
     call = response.output[1]
-    assert call.type == "mcp_call" and call.output is None
-    assert "on purpose" in call.error
+    assert (call.type, call.status, call.output) == ("mcp_call", "failed", None)
+    assert call.model_dump()["error"] == {
+        "type": "mcp_tool_execution_error",
+        "content": [{"type": "text", "text": "Error executing tool explode: on purpose"}],
+    }
+    assert response.output_text == "tool said: Error: Error executing tool explode: on purpose"
     assert response.status == "completed"
 
 
@@ -108,9 +112,10 @@ def test_a_slow_tool_times_out_into_an_mcp_call_error(
         tools=[mcp_tool(servers["slow"], "nap")],
     )
     call = response.output[1]
-    assert call.type == "mcp_call" and call.output is None
-    assert call.error == "The MCP tool 'sleepy' did not answer within 2 s."
-    assert response.output_text == f"tool said: Error: {call.error}"
+    assert (call.type, call.status, call.output) == ("mcp_call", "failed", None)
+    message = "The MCP tool 'sleepy' did not answer within 2 s."
+    assert call.model_dump()["error"] == {"type": "http_error", "code": 504, "message": message}
+    assert response.output_text == f"tool said: Error: {message}"
 
 
 def test_headers_reach_the_server_but_are_never_stored_or_echoed(

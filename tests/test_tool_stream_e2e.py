@@ -16,7 +16,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import openai
@@ -24,6 +24,7 @@ import pytest
 from fake_backend import BackendThread
 from harness import Stack
 from mcp_servers import McpServerProcess
+from openai.types.responses import ToolParam
 from vector_fixtures import private_stack, upload, wait_ingested, word
 
 ADD = 'call calc__add {"a": 2, "b": 40}'
@@ -95,10 +96,12 @@ def sdk(gateway: Stack, key: str) -> Iterator[openai.OpenAI]:
         yield client
 
 
-def mcp_tool(server: McpServerProcess, label: str, **extra: Any) -> dict[str, Any]:
+def mcp_tool(server: McpServerProcess, label: str, **extra: Any) -> ToolParam:
     """An inline MCP tool whose calls run without approval unless the test says so."""
     extra.setdefault("require_approval", "never")
-    return {"type": "mcp", "server_label": label, "server_url": server.url, **extra}
+    return cast(
+        ToolParam, {"type": "mcp", "server_label": label, "server_url": server.url, **extra}
+    )
 
 
 def stream(client: openai.OpenAI, **kwargs: Any) -> list[Any]:
@@ -191,6 +194,8 @@ def test_mcp_call_streams_as_one_response(
     ]
     check_numbering(events)
     response_id = check_one_response(events)
+    opened = events[0].response
+    assert (opened.status, opened.output) == ("in_progress", [])
 
     # The client's items: the tool list at 0, the call at 1, the answer at 2.
     listed_added, listed_done = item_events(events, "mcp_list_tools")
@@ -265,7 +270,7 @@ def test_mcp_stream_through_the_sdk_stream_helper(
     # The helper rebuilds the response from the events and checks every item's identity
     # from `added` to `done` to the final response.
     tool = mcp_tool(servers["healthy"], "calc")
-    with sdk.responses.stream(model="m", input=ADD, tools=[tool]) as helper:  # type: ignore[arg-type]
+    with sdk.responses.stream(model="m", input=ADD, tools=[tool]) as helper:
         seen = [event.type for event in helper]
         final = helper.get_final_response()
     assert seen[-1] == "response.completed"
@@ -303,8 +308,11 @@ def test_failing_mcp_tool_streams_mcp_call_failed(
     _, done = item_events(events, "mcp_call")
     call = done.item
     assert (call.status, call.name, call.output) == ("failed", "explode", None)
-    assert call.error is not None and "on purpose" in call.error
-    said = f"tool said: Error: {call.error}"
+    assert call.model_dump()["error"] == {
+        "type": "mcp_tool_execution_error",
+        "content": [{"type": "text", "text": "Error executing tool explode: on purpose"}],
+    }
+    said = "tool said: Error: Error executing tool explode: on purpose"
     failed_call = [*CALL_EVENTS[:4], "response.mcp_call.failed", "response.output_item.done"]
     assert types(events) == [
         *OPENING,
@@ -319,9 +327,11 @@ def test_failing_mcp_tool_streams_mcp_call_failed(
     assert (failed.item_id, failed.output_index) == (done.item.id, 1)
     final = events[-1].response
     assert final.status == "completed"
+    # `error` is the API's object, so the SDK serializes it without complaint.
     assert final.output[1].model_dump() == call.model_dump()
     assert final.output_text == said
-    assert sdk.responses.retrieve(response_id).model_dump() == final.model_dump()
+    stored = sdk.responses.retrieve(response_id)
+    assert stored.model_dump() == final.model_dump()
 
 
 # ---------------------------------------------------------------- file_search
@@ -366,9 +376,7 @@ def test_file_search_streams_its_events_results_and_citations(
         include=["file_search_call.results"],
     )
     kinds = types(events)
-    first_message = kinds.index("response.output_item.added", 2 + 5)
-    text_done = kinds.index("response.output_text.done")
-    assert kinds[:first_message] == [
+    searched = [
         *OPENING,
         "response.output_item.added",
         "response.file_search_call.in_progress",
@@ -376,10 +384,14 @@ def test_file_search_streams_its_events_results_and_citations(
         "response.file_search_call.completed",
         "response.output_item.done",
     ]
-    assert kinds[first_message:] == [
+    assert kinds[: len(searched)] == searched
+    deltas = kinds.count("response.output_text.delta")
+    assert deltas > 0
+    # The citation is announced once the text is done, before its part and item are.
+    assert kinds[len(searched) :] == [
         "response.output_item.added",
         "response.content_part.added",
-        *["response.output_text.delta"] * (text_done - first_message - 2),
+        *["response.output_text.delta"] * deltas,
         "response.output_text.done",
         "response.output_text.annotation.added",
         "response.content_part.done",
@@ -407,9 +419,7 @@ def test_file_search_streams_its_events_results_and_citations(
     [note] = of_type(events, "response.output_text.annotation.added")
     assert (note.item_id, note.output_index) == (message.item.id, 1)
     assert (note.content_index, note.annotation_index) == (0, 0)
-    annotation = note.annotation
-    if not isinstance(annotation, dict):
-        annotation = annotation.model_dump()
+    annotation = note.annotation.model_dump()
     assert annotation["type"] == "file_citation"
     assert (annotation["file_id"], annotation["filename"]) == (corpus.ids["alpha.txt"], "alpha.txt")
     assert text[annotation["index"] :].startswith(corpus.ids["alpha.txt"])
@@ -425,6 +435,18 @@ def test_file_search_streams_its_events_results_and_citations(
     assert [a.model_dump() for a in final.output[1].content[0].annotations] == [annotation]
     assert sdk.responses.retrieve(response_id).model_dump() == final.model_dump()
     assert [r.body["stream"] for r in backend.requests] == [True, True]
+
+    # Without the include, the client's item has no results (the model still got them).
+    backend.clear()
+    events = stream(
+        sdk,
+        input="call file_search " + json.dumps({"queries": [query]}),
+        tools=[{"type": "file_search", "vector_store_ids": [corpus.store_id], "filters": red}],
+    )
+    _, done = item_events(events, "file_search_call")
+    final = events[-1].response
+    assert (final.status, done.item.results, final.output[0].results) == ("completed", None, None)
+    assert corpus.ids["alpha.txt"] in backend.requests[1].body["input"][-1]["output"]
 
 
 # ---------------------------------------------------------------- limits and failures
@@ -497,9 +519,10 @@ def test_chain_after_a_streamed_tool_turn_replays_the_function_call(
     if streamed:
         follow_events = stream(sdk, input=text, tools=[tool], previous_response_id=first_id)
         # The chain listed the server already: no list, no call, just the answer.
+        # ("reply to: thanks <word>" is four deltas.)
         assert types(follow_events) == [
             *OPENING,
-            *message_events(3),
+            *message_events(4),
             "response.completed",
         ]
         check_numbering(follow_events)
@@ -525,11 +548,10 @@ def test_chain_after_a_streamed_tool_turn_replays_the_function_call(
     assert "calc__add" in {t["name"] for t in sent["tools"]}
 
 
-def test_streamed_approval_request_then_streamed_approval(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
-) -> None:
+def ask_approval(sdk: openai.OpenAI, tool: ToolParam, backend: BackendThread) -> tuple[str, Any]:
+    """A streamed first turn that stops on an approval request for add(2, 40): the
+    response's id and the request item."""
     backend.clear()
-    tool = mcp_tool(servers["healthy"], "calc", require_approval="always")
     events = stream(sdk, input=ADD, tools=[tool])
     assert types(events) == [
         *OPENING,
@@ -546,36 +568,115 @@ def test_streamed_approval_request_then_streamed_approval(
     assert added.item.id == request.id
     assert (request.server_label, request.name) == ("calc", "add")
     assert json.loads(request.arguments) == ADD_ARGUMENTS
-    assert [item.type for item in events[-1].response.output] == [
-        "mcp_list_tools",
-        "mcp_approval_request",
-    ]
+    final = events[-1].response
+    assert final.status == "completed"
+    assert [item.type for item in final.output] == ["mcp_list_tools", "mcp_approval_request"]
+    assert final.output[1].id == request.id
+    assert "mcp_call" not in " ".join(types(events))
+    # The model was asked once: the tool did not run, so there was no follow-up turn.
     assert len(backend.requests) == 1
+    assert sdk.responses.retrieve(first_id).model_dump() == final.model_dump()
+    return first_id, request
 
+
+def approved(request_id: str) -> dict[str, Any]:
+    return {"type": "mcp_approval_response", "approval_request_id": request_id, "approve": True}
+
+
+APPROVED_CALL_EVENTS = [
+    "response.output_item.added",
+    "response.mcp_call.in_progress",
+    "response.mcp_call.completed",
+    "response.output_item.done",
+]
+
+
+def check_approved_call(events: list[Any], request_id: str, index: int) -> None:
+    added, done = item_events(events, "mcp_call")
+    assert added.item.id == done.item.id
+    assert added.output_index == done.output_index == index
+    assert added.item.status == "in_progress" and added.item.output is None
+    call = done.item
+    assert (call.status, call.output, call.approval_request_id) == ("completed", "42", request_id)
+    for kind in ("in_progress", "completed"):
+        [event] = of_type(events, f"response.mcp_call.{kind}")
+        assert (event.item_id, event.output_index) == (call.id, index)
+    final = events[-1].response
+    assert final.output[index].model_dump() == call.model_dump()
+    assert final.output_text == "tool said: 42"
+
+
+def test_streamed_approval_answer_with_its_request_in_the_input(
+    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+) -> None:
+    # The request given back in the input (no chain): the approved call runs before the
+    # model's turn and is streamed after the fresh tool list.
+    tool = mcp_tool(servers["healthy"], "calc", require_approval="always")
+    _, request = ask_approval(sdk, tool, backend)
     backend.clear()
-    answer = {"type": "mcp_approval_response", "approval_request_id": request.id, "approve": True}
-    events = stream(sdk, input=[answer], tools=[tool], previous_response_id=first_id)
-    # The approved call runs before the model's turn; the chain's list is reused.
+    answer = [request.model_dump(exclude_none=True), approved(request.id)]
+    events = stream(sdk, input=answer, tools=[tool])
     assert types(events) == [
         *OPENING,
-        "response.output_item.added",
-        "response.mcp_call.in_progress",
-        "response.mcp_call.completed",
-        "response.output_item.done",
+        *LIST_EVENTS,
+        *APPROVED_CALL_EVENTS,
         *ANSWER_EVENTS,
         "response.completed",
     ]
     check_numbering(events)
-    added, done = item_events(events, "mcp_call")
-    assert added.item.id == done.item.id and added.output_index == 0
-    call = done.item
-    assert (call.output, call.approval_request_id) == ("42", request.id)
-    final = events[-1].response
-    assert [item.type for item in final.output] == ["mcp_call", "message"]
-    assert final.output_text == "tool said: 42"
+    check_one_response(events)
+    check_approved_call(events, request.id, 1)
     [sent] = [r.body for r in backend.requests]
     assert sent["stream"] is True
     assert [i["type"] for i in sent["input"][-2:]] == ["function_call", "function_call_output"]
+    assert sent["input"][-1]["output"] == "42"
+
+
+def test_streamed_approval_answer_on_the_chain(
+    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+) -> None:
+    # The answer refers to the previous response's request: the call runs first, and the
+    # chain's tool list is reused (no new list).
+    tool = mcp_tool(servers["healthy"], "calc", require_approval="always")
+    first_id, request = ask_approval(sdk, tool, backend)
+    backend.clear()
+    events = stream(sdk, input=[approved(request.id)], tools=[tool], previous_response_id=first_id)
+    assert types(events) == [
+        *OPENING,
+        *APPROVED_CALL_EVENTS,
+        *ANSWER_EVENTS,
+        "response.completed",
+    ]
+    check_numbering(events)
+    check_one_response(events)
+    check_approved_call(events, request.id, 0)
+    [sent] = [r.body for r in backend.requests]
+    assert [i["type"] for i in sent["input"][-2:]] == ["function_call", "function_call_output"]
+
+
+def test_conversation_after_a_streamed_tool_turn_replays_the_function_call(
+    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+) -> None:
+    tool = mcp_tool(servers["healthy"], "calc")
+    conversation = sdk.conversations.create()
+    events = stream(sdk, input=ADD, tools=[tool], conversation=conversation.id)
+    assert types(events)[-1] == "response.completed"
+    final = events[-1].response
+    # The conversation holds the client's view of the turn.
+    items = sdk.conversations.items.list(conversation.id, order="asc").data
+    assert [item.type for item in items] == ["message", "mcp_list_tools", "mcp_call", "message"]
+    assert [item.id for item in items[1:]] == [item.id for item in final.output]
+    backend.clear()
+    text = f"thanks {word()}"
+    follow = stream(sdk, input=text, tools=[tool], conversation=conversation.id)
+    assert types(follow)[-1] == "response.completed"
+    [sent] = [r.body for r in backend.requests]
+    kinds = [item.get("type") for item in sent["input"]]
+    # The backend gets the call back as a function call and its output, never mcp items.
+    assert kinds == ["message", "function_call", "function_call_output", "message", "message"]
+    fc, fco = sent["input"][1:3]
+    assert (fc["name"], json.loads(fc["arguments"])) == ("calc__add", ADD_ARGUMENTS)
+    assert (fco["call_id"], fco["output"]) == (fc["call_id"], "42")
 
 
 # ---------------------------------------------------------------- no server-side tools
