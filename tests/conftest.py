@@ -9,6 +9,7 @@ import pytest
 import redis
 from fake_backend import BackendThread
 from harness import RedisServer, Stack
+from mcp_servers import KINDS, McpServerProcess
 from redis.asyncio import Redis
 
 from storage.redis_client import connect
@@ -76,3 +77,39 @@ def redis_sync(redis_server: RedisServer) -> Iterator[redis.Redis]:
     connection = redis.Redis.from_url(redis_server.url)
     yield connection
     connection.close()
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[dict[str, McpServerProcess]]:
+    """Real MCP servers (the mcp SDK) on 127.0.0.1, one of each kind."""
+    started = {kind: McpServerProcess(kind).start() for kind in KINDS}
+    yield started
+    for server in started.values():
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def gateway(backend: BackendThread, redis_server: RedisServer) -> Iterator[Stack]:
+    """A gateway whose allow-list lets it call the MCP servers on 127.0.0.1 (only that
+    address: 127.0.0.2 and ::1 stay refused), with a 2 s limit per MCP call."""
+    stack = Stack(
+        f"{backend.url}/v1",
+        redis_server.url,
+        mcp_allowed_hosts="127.0.0.1",
+        mcp_timeout_seconds="2",
+    )
+    stack.start()
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture
+def key() -> str:
+    """An API key, and so a tenant, of the test's own."""
+    return f"sk-{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def sdk(gateway: Stack, key: str) -> Iterator[openai.OpenAI]:
+    with openai.OpenAI(base_url=gateway.base_url, api_key=key, max_retries=0) as client:
+        yield client

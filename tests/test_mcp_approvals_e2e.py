@@ -5,46 +5,16 @@
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import openai
 import pytest
 from fake_backend import BackendThread
-from harness import RedisServer, Stack
 from mcp_servers import McpServerProcess
+from tool_items import backend_inputs, no_mcp_items, types
 
 JSON = dict[str, Any]
 ADD = '{"a":2,"b":40}'
-
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[dict[str, McpServerProcess]]:
-    started = {kind: McpServerProcess(kind).start() for kind in ("healthy",)}
-    yield started
-    for server in started.values():
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def gateway(backend: BackendThread, redis_server: RedisServer) -> Iterator[Stack]:
-    stack = Stack(
-        f"{backend.url}/v1",
-        redis_server.url,
-        mcp_allowed_hosts="127.0.0.1",
-        mcp_timeout_seconds="2",
-    )
-    stack.start()
-    yield stack
-    stack.stop()
-
-
-@pytest.fixture
-def sdk(gateway: Stack) -> Iterator[openai.OpenAI]:
-    key = f"sk-{uuid.uuid4().hex}"
-    with openai.OpenAI(base_url=gateway.base_url, api_key=key, max_retries=0) as client:
-        yield client
 
 
 def calc(servers: dict[str, McpServerProcess], label: str = "calc", **extra: Any) -> JSON:
@@ -59,18 +29,6 @@ def approval(request_id: str, approve: bool = True, **extra: Any) -> JSON:
         "approve": approve,
         **extra,
     }
-
-
-def types(items: list[Any]) -> list[str]:
-    return [item["type"] if isinstance(item, dict) else item.type for item in items]
-
-
-def backend_inputs(backend: BackendThread) -> list[list[JSON]]:
-    return [request.body["input"] for request in backend.requests]
-
-
-def no_mcp_items(items: list[JSON]) -> bool:
-    return not any(str(item.get("type")).startswith("mcp_") for item in items)
 
 
 def ask(sdk: openai.OpenAI, servers: dict[str, McpServerProcess], **extra: Any) -> Any:

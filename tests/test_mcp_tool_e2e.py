@@ -4,43 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import openai
 import pytest
 import redis
 from fake_backend import BackendThread
-from harness import RedisServer, Stack
+from harness import RedisServer
 from mcp_servers import McpServerProcess
-
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[dict[str, McpServerProcess]]:
-    started = {kind: McpServerProcess(kind).start() for kind in ("healthy", "failing", "slow")}
-    yield started
-    for server in started.values():
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def gateway(backend: BackendThread, redis_server: RedisServer) -> Iterator[Stack]:
-    # Loopback MCP servers are allowed for this gateway only by its allow-list.
-    stack = Stack(
-        f"{backend.url}/v1",
-        redis_server.url,
-        mcp_allowed_hosts="127.0.0.1",
-        mcp_timeout_seconds="2",
-    )
-    stack.start()
-    yield stack
-    stack.stop()
-
-
-@pytest.fixture
-def sdk(gateway: Stack) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=gateway.base_url, api_key=f"sk-{uuid.uuid4().hex}") as client:
-        yield client
 
 
 def mcp_tool(server: McpServerProcess, label: str, **extra: Any) -> dict[str, Any]:

@@ -13,7 +13,6 @@ files) must not share a job stream with another test stack's worker.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
@@ -69,31 +68,11 @@ ANSWER_EVENTS = message_events(3)
 
 
 @pytest.fixture(scope="module")
-def servers() -> Iterator[dict[str, McpServerProcess]]:
-    started = {kind: McpServerProcess(kind).start() for kind in ("healthy", "failing")}
-    yield started
-    for server in started.values():
-        server.stop()
-
-
-@pytest.fixture(scope="module")
 def gateway(backend: BackendThread) -> Iterator[Stack]:
     with private_stack(
         f"{backend.url}/v1", mcp_allowed_hosts="127.0.0.1", mcp_timeout_seconds="2"
     ) as stack:
         yield stack
-
-
-@pytest.fixture
-def key() -> str:
-    """A tenant of this test's own."""
-    return f"sk-{uuid.uuid4().hex}"
-
-
-@pytest.fixture
-def sdk(gateway: Stack, key: str) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=gateway.base_url, api_key=key, max_retries=0) as client:
-        yield client
 
 
 def mcp_tool(server: McpServerProcess, label: str, **extra: Any) -> ToolParam:
