@@ -73,14 +73,16 @@ async def answer_approvals(
             "name": function,
             "arguments": request.get("arguments") or "{}",
         }
-        if answer["approve"] and turns.admit():
-            item, output = await server.call(str(request.get("name")), call["arguments"])
-            item["approval_request_id"] = request_id
-            shown.append(item)
-        else:
+        if not answer["approve"]:
             reason = answer.get("reason")
             output = "The user did not approve this tool call." + (
                 f" Reason: {reason}" if isinstance(reason, str) and reason else ""
             )
+        elif turns.admit():
+            item, output = await server.call(str(request.get("name")), call["arguments"])
+            item["approval_request_id"] = request_id
+            shown.append(item)
+        else:
+            output = "The tool call was not run: the response reached max_tool_calls."
         turns.answered(call, output)
     return shown

@@ -129,6 +129,27 @@ def test_denied_call_is_reported_to_the_model(
     assert no_mcp_items(seen)
 
 
+def test_approved_call_past_max_tool_calls_is_not_run(
+    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+) -> None:
+    first = ask(sdk, servers)
+    backend.clear()
+    second = sdk.responses.create(
+        model="m",
+        previous_response_id=first.id,
+        input=[approval(first.output[1].id)],
+        tools=[calc(servers)],
+        max_tool_calls=0,
+    )
+    assert types(second.output) == ["message"]  # no mcp_call: nothing ran
+    assert second.status == "incomplete"
+    assert second.incomplete_details is not None
+    assert second.incomplete_details.reason == "max_tool_calls"
+    (seen,) = backend_inputs(backend)
+    not_run = "The tool call was not run: the response reached max_tool_calls."
+    assert seen[-1]["type"] == "function_call_output" and seen[-1]["output"] == not_run
+
+
 @pytest.mark.parametrize(
     ("policy", "prompt", "expected"),
     [
