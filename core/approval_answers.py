@@ -27,14 +27,15 @@ def approval_answers(items: list[bytes]) -> list[dict[str, Any]]:
     return [orjson.loads(item) for item in items if b'"type":"mcp_approval_response"' in item]
 
 
-def requests_in(*sources: bytes) -> dict[str, dict[str, Any]]:
-    """The approval requests among encoded items (JSON arrays or comma-joined items)."""
+def requests_in(*sources: bytes | list[Any]) -> dict[str, dict[str, Any]]:
+    """The approval requests among items: decoded, or encoded (comma-joined)."""
     found: dict[str, dict[str, Any]] = {}
     for source in sources:
-        if _REQUEST not in source:
-            continue
-        joined = source if source.startswith(b"[") else b"[" + source + b"]"
-        for item in orjson.loads(joined):
+        if isinstance(source, bytes):
+            if _REQUEST not in source:
+                continue
+            source = orjson.loads(b"[" + source + b"]")
+        for item in source:
             if isinstance(item, dict) and item.get("type") == "mcp_approval_request":
                 found[str(item.get("id"))] = item
     return found
@@ -43,7 +44,7 @@ def requests_in(*sources: bytes) -> dict[str, dict[str, Any]]:
 async def answer_approvals(
     answers: list[dict[str, Any]],
     requests: dict[str, dict[str, Any]],
-    tools: ServerTools | None,
+    tools: ServerTools,
     turns: ToolTurns,
 ) -> list[dict[str, Any]]:
     """Run or deny each answered request; the client's items for the calls run."""
@@ -58,7 +59,7 @@ async def answer_approvals(
                 code="invalid_value",
             )
         label = request.get("server_label")
-        server = tools.servers.get(str(label)) if tools is not None else None
+        server = tools.servers.get(str(label))
         function = server.function_name(str(request.get("name"))) if server else None
         if server is None or function is None:
             raise InvalidRequestError(

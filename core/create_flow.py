@@ -102,14 +102,13 @@ class CreateResponseFlow:
     ) -> list[dict[str, Any]]:
         """Approval answers refer to requests of the previous response (or the
         conversation, or this input)."""
-        assert self.request is not None
-        sources = [context, *self.request.input_items]
+        assert self.request is not None and self._tools is not None
+        sources: list[bytes | list[Any]] = [context, *self.request.input_items]
         previous = self.request.previous_response_id
         if previous is not None:
             stored = await self._stores.responses.get(self._tenant, previous)
             if stored is not None:  # the client's view of a tool turn is in its record
-                record = orjson.loads(stored.record)
-                sources.append(orjson.dumps(record.get("output") or []))
+                sources.append(orjson.loads(stored.record).get("output") or [])
         return await answer_approvals(answers, requests_in(*sources), self._tools, turns)
 
     async def _expand_tools(self, request: CreateRequest) -> None:

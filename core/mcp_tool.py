@@ -24,7 +24,7 @@ from core.mcp_targets import check_target
 from core.validation import invalid_type, missing
 from storage.protocols import Stores
 
-__all__ = ["McpServer", "ToolListFailedError", "prepare_mcp"]
+__all__ = ["McpServer", "ToolListFailedError", "function_name", "prepare_mcp"]
 
 _LABEL = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _FUNCTION_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
@@ -42,7 +42,7 @@ class McpServer:
     headers: dict[str, str]
     timeout: float
     approval: ApprovalPolicy
-    tools: list[dict[str, Any]] = field(default_factory=list)  # as listed (after filtering)
+    tools: list[dict[str, Any]] = field(default_factory=list)  # all it listed
     functions: dict[str, str] = field(default_factory=dict)  # function name -> tool name
 
     def needs_approval(self, tool: str) -> bool:
@@ -80,8 +80,13 @@ class McpServer:
         return next((f for f, t in self.functions.items() if t == tool), None)
 
 
+def function_name(label: str, tool: str) -> str:
+    """The function a server's tool is offered to the backend as (a valid name)."""
+    return _FUNCTION_UNSAFE.sub("_", f"{label}__{tool}")[:64]
+
+
 def _function_name(label: str, tool: str, taken: set[str]) -> str:
-    name = _FUNCTION_UNSAFE.sub("_", f"{label}__{tool}")[:64]
+    name = function_name(label, tool)
     while name in taken:
         name = name[:56] + "_" + new_id("x")[-7:]
     taken.add(name)
@@ -128,10 +133,9 @@ async def _target(
     if found is None:
         raise connector_not_found(str(connector_id), param=f"{param}.connector_id")
     # The request's own headers win over the registered ones (by name, any case).
-    merged = {
-        k: v for k, v in found.headers.items() if k.lower() not in {h.lower() for h in headers}
-    }
-    return str(found.obj["server_url"]), {**merged, **headers}, found.obj
+    own = {name.lower() for name in headers}
+    merged = {k: v for k, v in found.headers.items() if k.lower() not in own}
+    return found.server_url, {**merged, **headers}, found.obj
 
 
 async def prepare_mcp(

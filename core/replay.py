@@ -9,19 +9,18 @@ becomes a `function_call` with its `function_call_output`, and listings and appr
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import orjson
 
 from core.mcp_client import error_text
+from core.mcp_tool import function_name
 
 __all__ = ["for_backend"]
 
 # Stored and re-encoded items are compact JSON, so these find every such item.
 _MARKERS = (b'"type":"mcp_', b'"type":"file_search_call"')
 _DROPPED = frozenset(("mcp_list_tools", "mcp_approval_request", "mcp_approval_response"))
-_FUNCTION_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def _call(call_id: str, name: str, arguments: str, output: str) -> list[dict[str, Any]]:
@@ -36,7 +35,7 @@ def _backend_items(item: Any) -> list[Any]:
     if kind in _DROPPED:
         return []
     if kind == "mcp_call":
-        name = _FUNCTION_UNSAFE.sub("_", f"{item.get('server_label')}__{item.get('name')}")[:64]
+        name = function_name(str(item.get("server_label")), str(item.get("name")))
         error = item.get("error")
         if isinstance(error, dict):
             error = error_text(error)

@@ -15,7 +15,7 @@ import orjson
 from core.create_flow import CreateResponseFlow
 from core.sse import SseFrame, SseSplitter, encode_event, json_payload
 
-__all__ = ["StreamRelay"]
+__all__ = ["BROKEN", "DONE", "TERMINAL_EVENTS", "StreamRelay", "end_failed"]
 
 _LIFECYCLE = frozenset(
     (
@@ -27,8 +27,31 @@ _LIFECYCLE = frozenset(
         "response.incomplete",
     )
 )
-_TERMINAL = frozenset(("response.completed", "response.failed", "response.incomplete"))
-_DONE = b"data: [DONE]\n\n"
+TERMINAL_EVENTS = frozenset(("response.completed", "response.failed", "response.incomplete"))
+DONE = b"data: [DONE]\n\n"
+BROKEN = "The backend stream ended before the response finished."
+
+
+async def end_failed(
+    flow: CreateResponseFlow,
+    snapshot: dict[str, Any] | None,
+    output: list[Any],
+    message: str,
+    sequence: int,
+) -> tuple[bytes, int]:
+    """An `error` event then `response.failed`, as the hosted API ends a broken stream,
+    with the response stored as failed: the events and the last sequence number used."""
+    error = {"code": "server_error", "message": message}
+    notice = {"type": "error", **error, "param": None, "sequence_number": sequence + 1}
+    response = dict(snapshot or {"created_at": 0, "model": None})
+    response.update(status="failed", error=error, output=output)
+    flow.present(response)
+    await flow.persist(response)
+    failed = {"type": "response.failed", "response": response, "sequence_number": sequence + 2}
+    events = encode_event("error", orjson.dumps(notice)) + encode_event(
+        "response.failed", orjson.dumps(failed)
+    )
+    return events, sequence + 2
 
 
 class StreamRelay:
@@ -51,14 +74,14 @@ class StreamRelay:
         """The end of the backend's stream: flush, and close the client's stream properly."""
         out = [await self._relay(frame) for frame in self._splitter.flush()]
         if not self._finished:
-            out.append(await self._fail("The backend stream ended before the response finished."))
-        out.append(_DONE)
+            out.append(await self._fail(BROKEN))
+        out.append(DONE)
         return b"".join(out)
 
     async def abandon(self) -> None:
         """The stream broke off (backend or client gone): record the response as failed."""
         if not self._finished and self._snapshot is not None:
-            await self._fail("The backend stream ended before the response finished.")
+            await self._fail(BROKEN)
 
     async def _relay(self, frame: SseFrame) -> bytes:
         data = frame.data
@@ -84,7 +107,7 @@ class StreamRelay:
             response = payload["response"]
             self._flow.present(response)
             self._snapshot = response
-            if kind in _TERMINAL:
+            if kind in TERMINAL_EVENTS:
                 if not response.get("output") and self._items:
                     response["output"] = [self._items[i] for i in sorted(self._items)]
                 await self._flow.persist(response)
@@ -95,29 +118,9 @@ class StreamRelay:
         return frame.raw + b"\n\n"
 
     async def _fail(self, message: str) -> bytes:
-        """An `error` event then `response.failed`, as the hosted API ends a broken stream."""
-        error = {"code": "server_error", "message": message}
-        self._sequence += 1
-        out = [
-            encode_event(
-                "error",
-                orjson.dumps(
-                    {"type": "error", **error, "param": None, "sequence_number": self._sequence}
-                ),
-            )
-        ]
-        response = dict(self._snapshot or {"created_at": 0, "model": None})
-        response["status"] = "failed"
-        response["error"] = error
-        response["output"] = [self._items[i] for i in sorted(self._items)]
-        self._flow.present(response)
-        await self._flow.persist(response)
+        output = [self._items[i] for i in sorted(self._items)]
+        events, self._sequence = await end_failed(
+            self._flow, self._snapshot, output, message, self._sequence
+        )
         self._finished = True
-        self._sequence += 1
-        failed = {
-            "type": "response.failed",
-            "response": response,
-            "sequence_number": self._sequence,
-        }
-        out.append(encode_event("response.failed", orjson.dumps(failed)))
-        return b"".join(out)
+        return events

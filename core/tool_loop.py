@@ -43,6 +43,7 @@ async def run_tool_loop(
         if not ran or turns.waiting or turns.limited:
             break
         response = await backend.create(turns.follow_up(), authorization)
-    turns.cite(output)
+    for item in output:
+        turns.cite(item)
     turns.finish(response, output)
     return response

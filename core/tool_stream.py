@@ -25,15 +25,12 @@ from core.errors import GatewayError
 from core.ids import new_id
 from core.server_tools import GatewayFunction
 from core.sse import SseFrame, SseSplitter, encode_event, json_payload
-from core.stream_relay import StreamRelay
+from core.stream_relay import BROKEN, DONE, TERMINAL_EVENTS, StreamRelay, end_failed
 from core.tool_turns import ToolTurns, citations
 
 __all__ = ["ToolStreamRelay", "open_relay"]
 
 _OPENING = frozenset(("response.created", "response.queued", "response.in_progress"))
-_TERMINAL = frozenset(("response.completed", "response.failed", "response.incomplete"))
-_DONE = b"data: [DONE]\n\n"
-_BROKEN = "The backend stream ended before the response finished."
 
 
 def open_relay(flow: CreateResponseFlow) -> StreamRelay | ToolStreamRelay:
@@ -87,7 +84,7 @@ class ToolStreamRelay:
         try:
             while True:
                 if self._ended is None:
-                    yield out + await self._fail(_BROKEN) + _DONE
+                    yield out + await self._fail(BROKEN) + DONE
                     return
                 kind, response = self._ended
                 self._turns.add_usage(response.get("usage"))
@@ -110,14 +107,14 @@ class ToolStreamRelay:
                 out = self._flush()
         except GatewayError as error:
             # A follow-up turn the backend refused or broke off: the stream ends failed.
-            yield await self._fail(error.message) + _DONE
+            yield await self._fail(error.message) + DONE
             return
-        yield out + self._lead() + await self._complete(kind, response) + _DONE
+        yield out + self._lead() + await self._complete(kind, response) + DONE
 
     async def abandon(self) -> None:
         """The stream broke off (backend or client gone): record the response as failed."""
         if not self._finished and self._snapshot is not None:
-            await self._fail(_BROKEN)
+            await self._fail(BROKEN)
 
     def _take(self, chunk: bytes) -> bytes:
         frames = self._splitter.feed(chunk)
@@ -154,7 +151,7 @@ class ToolStreamRelay:
             self._flow.present(response)
             self._snapshot = response
             return self._emit(payload)
-        if kind in _TERMINAL:
+        if kind in TERMINAL_EVENTS:
             self._ended = (kind, response if isinstance(response, dict) else {})
             return b""
         out = self._lead()
@@ -219,12 +216,10 @@ class ToolStreamRelay:
         if kind == "response.output_item.done" and isinstance(payload.get("item"), dict):
             item = payload["item"]
             self._turns.keep(item)  # as the backend gave it, before any citation
-            if found and item.get("type") == "message":
-                for part in item.get("content") or ():
-                    _cite(part, found)
+            self._turns.cite(item)
             self._output[slot.index] = item
         elif kind == "response.content_part.done" and found:
-            _cite(payload.get("part"), found)
+            self._turns.cite_part(payload.get("part"))
         elif kind == "response.output_text.done" and found:
             out = self._emit(payload)
             text = payload.get("text")
@@ -314,24 +309,13 @@ class ToolStreamRelay:
         await self._flow.persist(response)
         self._finished = True
         status = response.get("status")
-        terminal = f"response.{status}" if f"response.{status}" in _TERMINAL else kind
+        terminal = f"response.{status}" if f"response.{status}" in TERMINAL_EVENTS else kind
         return self._emit({"type": terminal, "response": response})
 
     async def _fail(self, message: str) -> bytes:
-        """An `error` event then `response.failed`, as the hosted API ends a broken stream."""
-        error = {"code": "server_error", "message": message}
-        out = self._emit({"type": "error", **error, "param": None})
-        response = dict(self._snapshot or {"created_at": 0, "model": None})
-        response.update(status="failed", error=error)
-        response["output"] = [item for item in self._output if item is not None]
-        self._flow.present(response)
-        await self._flow.persist(response)
+        output = [item for item in self._output if item is not None]
+        events, self._sequence = await end_failed(
+            self._flow, self._snapshot, output, message, self._sequence
+        )
         self._finished = True
-        return out + self._emit({"type": "response.failed", "response": response})
-
-
-def _cite(part: Any, found: dict[str, str]) -> None:
-    if isinstance(part, dict) and part.get("type") == "output_text":
-        text = part.get("text")
-        if isinstance(text, str):
-            part["annotations"] = [*(part.get("annotations") or []), *citations(text, found)]
+        return events

@@ -112,13 +112,19 @@ class ToolTurns:
         separator = b"" if head.endswith(b"[") else b","
         return head + separator + b",".join(self.backend_output) + b"]}"
 
-    def cite(self, output: list[Any]) -> None:
-        for item in output:
-            if item.get("type") != "message":
-                continue
+    def cite_part(self, part: Any) -> None:
+        """Add citations to an `output_text` content part."""
+        if isinstance(part, dict) and part.get("type") == "output_text":
+            text = part.get("text")
+            if isinstance(text, str):
+                notes = citations(text, self.found)
+                part["annotations"] = [*(part.get("annotations") or []), *notes]
+
+    def cite(self, item: Any) -> None:
+        """Add citations to the parts of a message item."""
+        if isinstance(item, dict) and item.get("type") == "message":
             for part in item.get("content") or ():
-                if part.get("type") == "output_text" and isinstance(part.get("text"), str):
-                    part.setdefault("annotations", []).extend(citations(part["text"], self.found))
+                self.cite_part(part)
 
     def finish(self, response: dict[str, Any], output: list[Any]) -> None:
         """The last turn's response becomes the whole loop's."""

@@ -76,7 +76,6 @@ class StreamSession:
         self.tail: AsyncIterator[ProcessingResponse] | None = None
         self._error_status = 0  # the backend's error status, once seen
         self._trailers = False  # the backend's stream ended with trailers
-        self._body = bytearray()
 
     async def handle(self, message: ProcessingRequest) -> ProcessingResponse | None:
         kind = message.WhichOneof("request")
@@ -252,7 +251,7 @@ class StreamSession:
         relay = self._relay
         if isinstance(relay, ToolStreamRelay):
             # Full duplex: every chunk must be answered by the processor itself, zero or
-            # more times; after the last one the rest of the loop follows (`drain`).
+            # more times; after the last one the rest of the loop follows (`_stream_tail`).
             out = await relay.feed(body.body)
             if body.end_of_stream:
                 self.tail = self._stream_tail(relay)
@@ -268,6 +267,4 @@ class StreamSession:
         if self._flow.turns is not None:
             self.tail = self._json_tail(body.body)
             return None
-        result = await self._flow.finish_json(body.body)
-        length = mutation([("content-length", str(len(result)))])
-        return body_reply(result, response_phase=True, header_mutation=length)
+        return await self._finish_json(body.body)
