@@ -5,21 +5,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from functools import partial
 
-from core.backend_client import BackendClient
-from core.connectors_api import ConnectorsApi
-from core.conversations_api import ConversationsApi
-from core.create_flow import CreateResponseFlow
-from core.errors import GatewayError, NotFoundError
-from core.file_upload import FileUpload
-from core.files_api import FileDeleted, FilesApi
-from core.http import BodyHandler, BodySink, Reply, Request, error_reply
-from core.ingestion.embeddings import EmbeddingsClient
-from core.prompts_api import PromptsApi
-from core.responses_api import delete_response, get_response, list_input_items
+from core.common.errors import GatewayError, NotFoundError
+from core.common.http import BodyHandler, BodySink, Reply, Request, error_reply
+from core.common.tenancy import tenant_for
+from core.connectors.api import ConnectorsApi
+from core.conversations.api import ConversationsApi
+from core.files.api import FileDeleted, FilesApi
+from core.files.upload import FileUpload
+from core.ports import Stores
+from core.prompts.api import PromptsApi
+from core.responses.api import delete_response, get_response, list_input_items
+from core.responses.backend_client import BackendClient
+from core.responses.create_flow import CreateResponseFlow
 from core.routes import match_route
-from core.tenancy import tenant_for
-from core.vector_stores_api import VectorStoresApi
-from storage.protocols import Stores
+from core.vector_stores.api import VectorStoresApi
+from core.vector_stores.ingestion.embeddings import EmbeddingsClient
 
 __all__ = ["Gateway", "Outcome"]
 

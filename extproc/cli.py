@@ -12,10 +12,10 @@ from collections.abc import Sequence
 
 import httpx
 
-from core.settings import Settings
 from extproc.envoy_config import envoy_binary, render
+from extproc.settings import Settings
 from extproc.sidecar import Sidecar
-from storage.embedded_redis import EmbeddedRedis
+from storage.redis.embedded import EmbeddedRedis
 
 __all__ = ["main"]
 

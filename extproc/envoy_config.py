@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from string import Template
 
-from core.settings import Settings
+from extproc.settings import Settings
 
 __all__ = ["TEMPLATE", "envoy_binary", "render"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from core.http import Reply
+from core.common.http import Reply
 from extproc.protos import (
     BodyMutation,
     BodyResponse,

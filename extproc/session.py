@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
-from core.backend_errors import backend_error
-from core.create_flow import CreateResponseFlow
-from core.errors import BadGatewayError, GatewayError, InvalidRequestError, ServerError
+from core.common.errors import BadGatewayError, GatewayError, InvalidRequestError, ServerError
+from core.common.http import BodyHandler, BodySink, Reply, Request, error_reply
 from core.gateway import Gateway
-from core.http import BodyHandler, BodySink, Reply, Request, error_reply
-from core.stream_relay import StreamRelay
-from core.tool_stream import ToolStreamRelay, open_relay
+from core.responses.backend_errors import backend_error
+from core.responses.create_flow import CreateResponseFlow
+from core.responses.stream_relay import StreamRelay
+from core.tools.streamed_loop import ToolStreamRelay, open_relay
 from extproc.messages import (
     body_reply,
     header_map,

@@ -7,24 +7,24 @@ import contextlib
 
 import grpc
 
-from core.backend_client import BackendClient
-from core.file_expiry import FileReaper
+from core.files.expiry import FileReaper
 from core.gateway import Gateway
-from core.ingestion.embeddings import EmbeddingsClient
-from core.ingestion.worker import IngestionWorker
-from core.settings import Settings
+from core.ports import Stores
+from core.responses.backend_client import BackendClient
+from core.vector_stores.ingestion.embeddings import EmbeddingsClient
+from core.vector_stores.ingestion.worker import IngestionWorker
 from extproc.server import start_server
-from storage.blob_store import LocalBlobStore
-from storage.ingest_queue import IngestQueue
-from storage.protocols import Stores
-from storage.qdrant_index import QdrantChunkIndex
-from storage.redis_client import connect
-from storage.redis_connectors import RedisConnectorStore
-from storage.redis_conversations import RedisConversationStore
-from storage.redis_files import RedisFileStore
-from storage.redis_prompts import RedisPromptStore
-from storage.redis_responses import RedisResponseStore
-from storage.redis_vector_stores import RedisVectorStoreStore
+from extproc.settings import Settings
+from storage.blobs.local import LocalBlobStore
+from storage.qdrant.index import QdrantChunkIndex
+from storage.redis.client import connect
+from storage.redis.connectors import RedisConnectorStore
+from storage.redis.conversations import RedisConversationStore
+from storage.redis.files import RedisFileStore
+from storage.redis.ingest_queue import IngestQueue
+from storage.redis.prompts import RedisPromptStore
+from storage.redis.responses import RedisResponseStore
+from storage.redis.vector_stores import RedisVectorStoreStore
 
 __all__ = ["Sidecar"]
 

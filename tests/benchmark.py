@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 
 import httpx
-from harness import ROOT, EnvoyProcess, RedisServer, SidecarProcess, free_port
+from support.harness import ROOT, EnvoyProcess, RedisServer, SidecarProcess, free_port
 
-from core.settings import Settings
 from extproc.envoy_config import render
+from extproc.settings import Settings
 
 DURATION = int(os.environ.get("BENCH_SECONDS", "5"))
 KEY = "Bearer bench"
@@ -34,11 +34,13 @@ def start_backend() -> tuple[subprocess.Popen[str], int]:
     process = subprocess.Popen(
         [
             sys.executable,
-            str(ROOT / "tests" / "fake_backend.py"),
+            "-m",
+            "support.fake_backend",
             "--port",
             str(port),
             "--no-record",
         ],
+        cwd=ROOT / "tests",
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -1,0 +1,57 @@
+"""Gateway-neutral request and reply shapes shared by the engine and the adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+from urllib.parse import parse_qs
+
+from core.common.errors import GatewayError
+
+__all__ = ["BodyHandler", "BodySink", "Reply", "Request", "error_reply"]
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    path: str  # without the query string
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-case names
+
+    def one(self, name: str) -> str | None:
+        """A query parameter's last value."""
+        values = self.query.get(name)
+        return values[-1] if values else None
+
+    @classmethod
+    def from_target(cls, method: str, target: str, headers: dict[str, str]) -> Request:
+        path, _, query = target.partition("?")
+        return cls(method, path, parse_qs(query, keep_blank_values=True), headers)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    body: bytes
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    content_type: str = "application/json"
+
+
+def error_reply(error: GatewayError) -> Reply:
+    return Reply(error.status, error.body())
+
+
+# An operation that answers once it has the request body.
+BodyHandler = Callable[[bytes], Awaitable[Reply]]
+
+
+class BodySink(Protocol):
+    """An operation that consumes a request body as it streams in (an upload), then
+    answers. `feed` raises a GatewayError to refuse the rest."""
+
+    async def feed(self, chunk: bytes) -> None: ...
+
+    async def finish(self) -> Reply: ...
+
+    async def abort(self) -> None: ...

@@ -1,0 +1,150 @@
+"""The Conversations API: conversations and their items, answered by the gateway."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+
+from core.common.errors import InvalidRequestError, NotFoundError
+from core.common.http import Reply, Request
+from core.common.ids import new_id
+from core.common.listing import list_body, parse_list_params
+from core.common.validation import check_array_length, invalid_type, json_object, metadata, missing
+from core.ports import ConversationStore
+from core.responses.input_items import input_items
+
+__all__ = ["ConversationsApi", "conversation_not_found"]
+
+_MAX_ITEMS = 20
+
+
+def conversation_not_found(conversation_id: str, param: str = "conversation_id") -> NotFoundError:
+    return NotFoundError(f"Conversation with id '{conversation_id}' not found.", param=param)
+
+
+def _duplicate(item_id: str) -> InvalidRequestError:
+    return InvalidRequestError(
+        f"An item with id '{item_id}' is already in the conversation.",
+        param="items",
+        code="duplicate_item_id",
+    )
+
+
+def _items(value: Any, required: bool) -> list[tuple[str, bytes]]:
+    if value is None:
+        if required:
+            raise missing("items")
+        return []
+    if not isinstance(value, list):
+        raise invalid_type("items", "an array", value)
+    check_array_length(value, "items", _MAX_ITEMS)
+    items = input_items(value, "items")
+    seen: set[str] = set()
+    for item_id, _ in items:
+        if item_id in seen:
+            raise _duplicate(item_id)
+        seen.add(item_id)
+    return items
+
+
+def _item_list(items: list[bytes], has_more: bool, results: bool = True) -> bytes:
+    listed = orjson.loads(b"[" + b",".join(items) + b"]")
+    if not results:
+        listed = [_without_results(item) for item in listed]
+    return list_body(listed, has_more)
+
+
+def _wants_results(request: Request) -> bool:
+    """`include=file_search_call.results` (the SDK sends arrays as `include[]`)."""
+    values = [*request.query.get("include", ()), *request.query.get("include[]", ())]
+    return "file_search_call.results" in values
+
+
+def _without_results(item: Any) -> Any:
+    """A search call keeps its results for later turns; the client sees them on request."""
+    if isinstance(item, dict) and item.get("type") == "file_search_call":
+        return {**item, "results": None}
+    return item
+
+
+class ConversationsApi:
+    def __init__(self, store: ConversationStore) -> None:
+        self._store = store
+
+    async def create(self, tenant: str, body: bytes) -> Reply:
+        fields = json_object(body) if body.strip() else {}
+        conversation_id = new_id("conv")
+        record = {
+            "id": conversation_id,
+            "object": "conversation",
+            "created_at": int(time.time()),
+            "metadata": metadata(fields.get("metadata")),
+        }
+        items = _items(fields.get("items"), required=False)
+        encoded = orjson.dumps(record)
+        await self._store.create(tenant, conversation_id, encoded, items)
+        return Reply(200, encoded)
+
+    async def _record(self, tenant: str, conversation_id: str) -> bytes:
+        record = await self._store.get(tenant, conversation_id)
+        if record is None:
+            raise conversation_not_found(conversation_id)
+        return record
+
+    async def retrieve(self, tenant: str, conversation_id: str) -> Reply:
+        return Reply(200, await self._record(tenant, conversation_id))
+
+    async def update(self, tenant: str, conversation_id: str, body: bytes) -> Reply:
+        fields = json_object(body)
+        if "metadata" not in fields:
+            raise missing("metadata")
+        record = orjson.loads(await self._record(tenant, conversation_id))
+        record["metadata"] = metadata(fields["metadata"])
+        encoded = orjson.dumps(record)
+        if not await self._store.replace(tenant, conversation_id, encoded):
+            raise conversation_not_found(conversation_id)
+        return Reply(200, encoded)
+
+    async def delete(self, tenant: str, conversation_id: str) -> Reply:
+        if not await self._store.delete(tenant, conversation_id):
+            raise conversation_not_found(conversation_id)
+        deleted = {"id": conversation_id, "object": "conversation.deleted", "deleted": True}
+        return Reply(200, orjson.dumps(deleted))
+
+    async def add_items(self, tenant: str, conversation_id: str, body: bytes) -> Reply:
+        items = _items(json_object(body).get("items"), required=True)
+        taken = await self._store.append(tenant, conversation_id, items)
+        if taken is None:
+            raise conversation_not_found(conversation_id)
+        if taken:
+            raise _duplicate(taken[0])
+        return Reply(200, _item_list([encoded for _, encoded in items], has_more=False))
+
+    async def list_items(self, tenant: str, conversation_id: str, request: Request) -> Reply:
+        limit, order, after = parse_list_params(request)
+        page = await self._store.list_items(tenant, conversation_id, limit, order == "desc", after)
+        if page is None:
+            raise conversation_not_found(conversation_id)
+        return Reply(200, _item_list(page.items, page.has_more, _wants_results(request)))
+
+    async def get_item(
+        self, tenant: str, conversation_id: str, item_id: str, request: Request
+    ) -> Reply:
+        found = await self._store.get_item(tenant, conversation_id, item_id)
+        if found is None:
+            raise conversation_not_found(conversation_id)
+        if found[1] is None:
+            raise NotFoundError(f"Item with id '{item_id}' not found.", param="item_id")
+        if not _wants_results(request) and b'"type":"file_search_call"' in found[1]:
+            return Reply(200, orjson.dumps(_without_results(orjson.loads(found[1]))))
+        return Reply(200, found[1])
+
+    async def delete_item(self, tenant: str, conversation_id: str, item_id: str) -> Reply:
+        found = await self._store.delete_item(tenant, conversation_id, item_id)
+        if found is None:
+            raise conversation_not_found(conversation_id)
+        if not found[1]:
+            raise NotFoundError(f"Item with id '{item_id}' not found.", param="item_id")
+        return Reply(200, found[0])

@@ -1,0 +1,68 @@
+"""Calls the sidecar makes to the backend itself (the later turns of a tool loop).
+
+They go through Envoy's loopback-only listener, which routes to the same backend cluster
+without the processor, so Envoy's balancing, retries and timeouts still apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import orjson
+
+from core.common.errors import BadGatewayError
+from core.responses.backend_errors import backend_error
+
+__all__ = ["BackendClient"]
+
+
+class BackendClient:
+    def __init__(self, base_url: str, api_key: str | None, timeout: float) -> None:
+        headers = {"content-type": "application/json"}
+        if api_key:
+            headers["authorization"] = f"Bearer {api_key}"
+        self._client = httpx.AsyncClient(
+            base_url=base_url, headers=headers, timeout=httpx.Timeout(timeout, connect=5.0)
+        )
+
+    def _headers(self, authorization: str | None) -> dict[str, str]:
+        """The client's `authorization` goes along unless a backend key is configured."""
+        if authorization and "authorization" not in self._client.headers:
+            return {"authorization": authorization}
+        return {}
+
+    async def create(self, body: bytes, authorization: str | None) -> dict[str, Any]:
+        """One non-streaming `POST /v1/responses`; its response object."""
+        headers = self._headers(authorization)
+        try:
+            answer = await self._client.post("/responses", content=body, headers=headers)
+        except httpx.HTTPError as error:
+            raise BadGatewayError(f"The backend could not be reached: {error}") from None
+        if answer.status_code >= 400:
+            raise backend_error(answer.status_code, answer.content)
+        try:
+            response = orjson.loads(answer.content)
+        except orjson.JSONDecodeError:
+            response = None
+        if not isinstance(response, dict):
+            raise BadGatewayError("The backend returned a response that is not a JSON object.")
+        return response
+
+    async def stream(self, body: bytes, authorization: str | None) -> AsyncIterator[bytes]:
+        """One streaming `POST /v1/responses`: the SSE bytes as they come."""
+        headers = self._headers(authorization)
+        try:
+            async with self._client.stream(
+                "POST", "/responses", content=body, headers=headers
+            ) as answer:
+                if answer.status_code >= 400:
+                    raise backend_error(answer.status_code, await answer.aread())
+                async for chunk in answer.aiter_raw():
+                    yield chunk
+        except httpx.HTTPError as error:
+            raise BadGatewayError(f"The backend stream broke off: {error}") from None
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

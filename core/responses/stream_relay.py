@@ -1,0 +1,126 @@
+"""Relaying the backend's SSE stream to the client, event by event.
+
+Events pass through untouched except the lifecycle ones, whose `response` object is
+presented as the gateway's. The terminal event is stored before it is released, so a
+client that sees `response.completed` can fetch the response at once. The stream always
+ends with a terminal event and `data: [DONE]`, even when the backend's does not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from core.common.sse import SseFrame, SseSplitter, encode_event, json_payload
+from core.responses.create_flow import CreateResponseFlow
+
+__all__ = ["BROKEN", "DONE", "TERMINAL_EVENTS", "StreamRelay", "end_failed"]
+
+_LIFECYCLE = frozenset(
+    (
+        "response.created",
+        "response.queued",
+        "response.in_progress",
+        "response.completed",
+        "response.failed",
+        "response.incomplete",
+    )
+)
+TERMINAL_EVENTS = frozenset(("response.completed", "response.failed", "response.incomplete"))
+DONE = b"data: [DONE]\n\n"
+BROKEN = "The backend stream ended before the response finished."
+
+
+async def end_failed(
+    flow: CreateResponseFlow,
+    snapshot: dict[str, Any] | None,
+    output: list[Any],
+    message: str,
+    sequence: int,
+) -> tuple[bytes, int]:
+    """An `error` event then `response.failed`, as the hosted API ends a broken stream,
+    with the response stored as failed: the events and the last sequence number used."""
+    error = {"code": "server_error", "message": message}
+    notice = {"type": "error", **error, "param": None, "sequence_number": sequence + 1}
+    response = dict(snapshot or {"created_at": 0, "model": None})
+    response.update(status="failed", error=error, output=output)
+    flow.present(response)
+    await flow.persist(response)
+    failed = {"type": "response.failed", "response": response, "sequence_number": sequence + 2}
+    events = encode_event("error", orjson.dumps(notice)) + encode_event(
+        "response.failed", orjson.dumps(failed)
+    )
+    return events, sequence + 2
+
+
+class StreamRelay:
+    def __init__(self, flow: CreateResponseFlow) -> None:
+        self._flow = flow
+        self._splitter = SseSplitter()
+        self._items: dict[int, Any] = {}  # output_index -> item, from output_item.done
+        self._snapshot: dict[str, Any] | None = None  # latest response object seen
+        self._sequence = -1
+        self._finished = False
+
+    async def feed(self, chunk: bytes) -> bytes:
+        """Whole events ready for the client; a partial event waits for more bytes."""
+        frames = self._splitter.feed(chunk)
+        if not frames:
+            return b""
+        return b"".join([await self._relay(frame) for frame in frames])
+
+    async def finish(self) -> bytes:
+        """The end of the backend's stream: flush, and close the client's stream properly."""
+        out = [await self._relay(frame) for frame in self._splitter.flush()]
+        if not self._finished:
+            out.append(await self._fail(BROKEN))
+        out.append(DONE)
+        return b"".join(out)
+
+    async def abandon(self) -> None:
+        """The stream broke off (backend or client gone): record the response as failed."""
+        if not self._finished and self._snapshot is not None:
+            await self._fail(BROKEN)
+
+    async def _relay(self, frame: SseFrame) -> bytes:
+        data = frame.data
+        if data is None or self._finished:
+            return b""
+        if data == b"[DONE]":
+            return b""  # we write our own, last
+        event = frame.event
+        if event is not None and event not in _LIFECYCLE and event != "response.output_item.done":
+            self._sequence += 1
+            return frame.raw + b"\n\n"
+        payload = json_payload(data)
+        if payload is None:
+            return b""
+        kind = str(payload.get("type") or event or "message")
+        sequence = payload.get("sequence_number")
+        self._sequence = sequence if isinstance(sequence, int) else self._sequence + 1
+        if kind == "response.output_item.done":
+            index = payload.get("output_index")
+            if isinstance(index, int):
+                self._items[index] = payload.get("item")
+        elif kind in _LIFECYCLE and isinstance(payload.get("response"), dict):
+            response = payload["response"]
+            self._flow.present(response)
+            self._snapshot = response
+            if kind in TERMINAL_EVENTS:
+                if not response.get("output") and self._items:
+                    response["output"] = [self._items[i] for i in sorted(self._items)]
+                await self._flow.persist(response)
+                self._finished = True
+            return encode_event(kind, orjson.dumps(payload))
+        if event is None:
+            return encode_event(kind, data)
+        return frame.raw + b"\n\n"
+
+    async def _fail(self, message: str) -> bytes:
+        output = [self._items[i] for i in sorted(self._items)]
+        events, self._sequence = await end_failed(
+            self._flow, self._snapshot, output, message, self._sequence
+        )
+        self._finished = True
+        return events

@@ -1,0 +1,247 @@
+"""Files in vector stores, and file batches: adding (queued for ingestion), listing,
+attributes, removal, parsed content."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+
+from core.common.errors import InvalidRequestError, NotFoundError
+from core.common.http import Reply, Request
+from core.common.ids import new_id
+from core.common.listing import list_body, parse_list_params
+from core.common.validation import check_array_length, invalid_type, json_object, missing
+from core.files.api import file_not_found
+from core.ports import Stores
+from core.vector_stores.ingestion.chunking import parse_chunking_strategy
+from core.vector_stores.objects import attributes, file_counts, store_not_found
+
+__all__ = ["VectorStoreFilesApi"]
+
+_BATCH_MAX = 2000
+_STATUSES = ("in_progress", "completed", "failed", "cancelled")
+
+
+def _page(
+    files: list[dict[str, Any]], request: Request, status: str | None
+) -> tuple[list[dict[str, Any]], bool]:
+    limit, order, after = parse_list_params(request)
+    before = request.one("before")
+    chosen = [f for f in files if status is None or f["status"] == status]
+    if order == "desc":
+        chosen.reverse()
+    ids = [f["id"] for f in chosen]
+    start = ids.index(after) + 1 if after in ids else (len(ids) if after else 0)
+    stop = ids.index(before) if before in ids else len(ids)
+    window = chosen[start:stop]
+    return window[:limit], len(window) > limit
+
+
+def _status_filter(request: Request) -> str | None:
+    status = request.one("filter")
+    if status is not None and status not in _STATUSES:
+        raise InvalidRequestError(
+            f"Invalid 'filter': expected one of {', '.join(_STATUSES)}.",
+            param="filter",
+            code="invalid_value",
+        )
+    return status
+
+
+class VectorStoreFilesApi:
+    def __init__(self, stores: Stores) -> None:
+        self._stores = stores
+        self._meta = stores.vector_stores
+
+    async def _store(self, tenant: str, store_id: str) -> dict[str, Any]:
+        store = await self._meta.get_store(tenant, store_id)
+        if store is None:
+            raise store_not_found(store_id)
+        return store
+
+    async def check_files_exist(self, tenant: str, file_ids: list[str]) -> None:
+        for file_id in file_ids:
+            if await self._stores.files.get(tenant, file_id) is None:
+                raise file_not_found(file_id, param="file_ids")
+
+    async def add(
+        self,
+        tenant: str,
+        store_id: str,
+        file_id: str,
+        strategy: dict[str, Any],
+        attrs: dict[str, Any],
+        batch_id: str | None,
+    ) -> dict[str, Any]:
+        """Put a file in a store as in_progress and queue its ingestion."""
+        file = {
+            "id": file_id,
+            "object": "vector_store.file",
+            "usage_bytes": 0,
+            "created_at": int(time.time()),
+            "vector_store_id": store_id,
+            "status": "in_progress",
+            "last_error": None,
+            "chunking_strategy": strategy,
+            "attributes": attrs,
+        }
+        await self._meta.put_file(tenant, store_id, file)
+        job = {"tenant": tenant, "vector_store_id": store_id, "file_id": file_id}
+        await self._stores.ingest.put({**job, "batch_id": batch_id})
+        return file
+
+    async def create(self, tenant: str, store_id: str, body: bytes) -> Reply:
+        fields = json_object(body)
+        file_id = fields.get("file_id")
+        if not isinstance(file_id, str):
+            raise missing("file_id")
+        strategy, _ = parse_chunking_strategy(fields.get("chunking_strategy"))
+        attrs = attributes(fields.get("attributes"))
+        await self._store(tenant, store_id)
+        await self.check_files_exist(tenant, [file_id])
+        file = await self.add(tenant, store_id, file_id, strategy, attrs, None)
+        return Reply(200, orjson.dumps(file))
+
+    async def list_files(self, tenant: str, store_id: str, request: Request) -> Reply:
+        status = _status_filter(request)
+        await self._store(tenant, store_id)
+        data, more = _page(await self._meta.files(tenant, store_id), request, status)
+        return Reply(200, list_body(data, more))
+
+    async def _file(self, tenant: str, store_id: str, file_id: str) -> dict[str, Any]:
+        await self._store(tenant, store_id)
+        file = await self._meta.get_file(tenant, store_id, file_id)
+        if file is None:
+            raise NotFoundError(
+                f"No file with id '{file_id}' in vector store '{store_id}'.", param="file_id"
+            )
+        return file
+
+    async def retrieve(self, tenant: str, store_id: str, file_id: str) -> Reply:
+        return Reply(200, orjson.dumps(await self._file(tenant, store_id, file_id)))
+
+    async def update(self, tenant: str, store_id: str, file_id: str, body: bytes) -> Reply:
+        fields = json_object(body)
+        if "attributes" not in fields:
+            raise missing("attributes")
+        attrs = attributes(fields["attributes"])
+        file = await self._file(tenant, store_id, file_id)
+        file["attributes"] = attrs
+        if not await self._meta.update_file(tenant, store_id, file):
+            raise NotFoundError(f"No file with id '{file_id}' in vector store '{store_id}'.")
+        await self._stores.chunks.update_attributes(tenant, store_id, file_id, attrs)
+        return Reply(200, orjson.dumps(file))
+
+    async def delete(self, tenant: str, store_id: str, file_id: str) -> Reply:
+        await self._file(tenant, store_id, file_id)
+        await self._meta.remove_file(tenant, store_id, file_id)
+        await self._stores.chunks.delete_file(tenant, store_id, file_id)
+        deleted = {"id": file_id, "object": "vector_store.file.deleted", "deleted": True}
+        return Reply(200, orjson.dumps(deleted))
+
+    async def content(self, tenant: str, store_id: str, file_id: str) -> Reply:
+        await self._file(tenant, store_id, file_id)
+        chunks = await self._stores.chunks.file_chunks(tenant, store_id, file_id)
+        page = {
+            "object": "vector_store.file_content.page",
+            "data": [{"type": "text", "text": text} for text in chunks],
+            "has_more": False,
+            "next_page": None,
+        }
+        return Reply(200, orjson.dumps(page))
+
+    async def remove_everywhere(self, tenant: str, file_id: str) -> None:
+        """A deleted file leaves every vector store it was in."""
+        for store_id in await self._meta.stores_of_file(tenant, file_id):
+            await self._meta.remove_file(tenant, store_id, file_id)
+            await self._stores.chunks.delete_file(tenant, store_id, file_id)
+
+    # Batches
+
+    async def create_batch(self, tenant: str, store_id: str, body: bytes) -> Reply:
+        fields = json_object(body)
+        shared_strategy = fields.get("chunking_strategy")
+        shared_attrs = fields.get("attributes")
+        entries: list[tuple[str, Any, Any]] = []
+        if fields.get("files") is not None:
+            files = fields["files"]
+            if not isinstance(files, list) or not files:
+                raise invalid_type("files", "a non-empty array", files)
+            check_array_length(files, "files", _BATCH_MAX)
+            for i, entry in enumerate(files):
+                if not isinstance(entry, dict) or not isinstance(entry.get("file_id"), str):
+                    raise missing(f"files[{i}].file_id")
+                entries.append(
+                    (
+                        entry["file_id"],
+                        entry.get("chunking_strategy", shared_strategy),
+                        entry.get("attributes", shared_attrs),
+                    )
+                )
+        else:
+            file_ids = fields.get("file_ids")
+            if not isinstance(file_ids, list) or not file_ids:
+                raise missing("file_ids")
+            if not all(isinstance(f, str) for f in file_ids):
+                raise invalid_type("file_ids", "an array of strings", file_ids)
+            check_array_length(file_ids, "file_ids", _BATCH_MAX)
+            entries = [(f, shared_strategy, shared_attrs) for f in file_ids]
+        checked = [(f, parse_chunking_strategy(s)[0], attributes(a)) for f, s, a in entries]
+        await self._store(tenant, store_id)
+        await self.check_files_exist(tenant, [f for f, _, _ in checked])
+        batch_id = new_id("vsfb")
+        batch = {
+            "id": batch_id,
+            "object": "vector_store.files_batch",
+            "created_at": int(time.time()),
+            "vector_store_id": store_id,
+            "status": "in_progress",
+            "file_ids": [f for f, _, _ in checked],
+        }
+        # Saved before the jobs are queued, so a worker always finds its batch.
+        await self._meta.save_batch(tenant, batch)
+        for file_id, strategy, attrs in checked:
+            await self.add(tenant, store_id, file_id, strategy, attrs, batch_id)
+        return await self.retrieve_batch(tenant, store_id, batch_id)
+
+    async def _batch(self, tenant: str, store_id: str, batch_id: str) -> dict[str, Any]:
+        batch = await self._meta.get_batch(tenant, batch_id)
+        if batch is None or batch["vector_store_id"] != store_id:
+            raise NotFoundError(f"No file batch found with id '{batch_id}'.", param="batch_id")
+        return batch
+
+    async def _batch_files(self, tenant: str, batch: dict[str, Any]) -> list[dict[str, Any]]:
+        wanted = set(batch["file_ids"])
+        files = await self._meta.files(tenant, batch["vector_store_id"])
+        return [f for f in files if f["id"] in wanted]
+
+    async def retrieve_batch(self, tenant: str, store_id: str, batch_id: str) -> Reply:
+        batch = await self._batch(tenant, store_id, batch_id)
+        counts = file_counts(await self._batch_files(tenant, batch))
+        status = batch["status"]
+        if status == "in_progress" and not counts["in_progress"]:
+            status = "completed"
+        shown = {k: v for k, v in batch.items() if k != "file_ids"}
+        return Reply(200, orjson.dumps({**shown, "status": status, "file_counts": counts}))
+
+    async def cancel_batch(self, tenant: str, store_id: str, batch_id: str) -> Reply:
+        batch = await self._batch(tenant, store_id, batch_id)
+        if batch["status"] == "in_progress":
+            batch["status"] = "cancelled"
+            await self._meta.save_batch(tenant, batch)
+            # Files not yet ingested stop here; the worker skips their queued jobs.
+            for file in await self._batch_files(tenant, batch):
+                if file["status"] == "in_progress":
+                    file["status"] = "cancelled"
+                    await self._meta.update_file(tenant, store_id, file)
+        return await self.retrieve_batch(tenant, store_id, batch_id)
+
+    async def list_batch_files(
+        self, tenant: str, store_id: str, batch_id: str, request: Request
+    ) -> Reply:
+        status = _status_filter(request)
+        batch = await self._batch(tenant, store_id, batch_id)
+        data, more = _page(await self._batch_files(tenant, batch), request, status)
+        return Reply(200, list_body(data, more))

@@ -1,0 +1,296 @@
+"""Routing (ids are opaque, percent-decoded path segments) and tenant resolution.
+
+The list endpoints' parameters and paging are in test_list_params_and_paging.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import quote
+
+import pytest
+
+from core.common.tenancy import DEFAULT_TENANT, tenant_for
+from core.routes import Route, match_route
+
+_RID = "resp_0123456789abcdef"
+_CID = "conv_0123456789abcdef"
+_IID = "msg_0123456789abcdef"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "route"),
+    [
+        ("POST", "/v1/responses", Route("create_response")),
+        ("POST", "/v1/responses/", Route("create_response")),
+        ("GET", f"/v1/responses/{_RID}", Route("get_response", (_RID,))),
+        ("GET", f"/v1/responses/{_RID}/", Route("get_response", (_RID,))),
+        ("DELETE", f"/v1/responses/{_RID}", Route("delete_response", (_RID,))),
+        ("GET", f"/v1/responses/{_RID}/input_items", Route("list_input_items", (_RID,))),
+        ("GET", f"/v1/responses/{_RID}/input_items/", Route("list_input_items", (_RID,))),
+        ("GET", "/v1/responses/A-z_9", Route("get_response", ("A-z_9",))),
+        # Operations the gateway does not implement on its own paths: never the backend's.
+        ("GET", "/v1/responses", Route("invalid_url")),
+        ("DELETE", "/v1/responses", Route("invalid_url")),
+        ("PUT", f"/v1/responses/{_RID}", Route("invalid_url")),
+        ("POST", f"/v1/responses/{_RID}", Route("invalid_url")),
+        ("POST", f"/v1/responses/{_RID}/cancel", Route("invalid_url")),
+        ("DELETE", f"/v1/responses/{_RID}/input_items", Route("invalid_url")),
+        ("GET", f"/v1/responses/{_RID}/input_items/extra", Route("invalid_url")),
+        ("GET", "/v1/responses/bad.id", Route("get_response", ("bad.id",))),
+        ("GET", "/v1/responses/" + "x" * 257, Route("get_response", ("x" * 257,))),
+        ("DELETE", "/v1/responses/" + "x" * 257, Route("delete_response", ("x" * 257,))),
+        ("GET", "/v1/responses/" + "x" * 1025, Route("invalid_url")),
+        ("DELETE", "/v1/responses/" + "x" * 1025, Route("invalid_url")),
+        ("GET", "/v1/responses//input_items", Route("invalid_url")),
+        ("POST", "/v1/conversations", Route("create_conversation")),
+        ("POST", "/v1/conversations/", Route("create_conversation")),
+        ("GET", f"/v1/conversations/{_CID}", Route("get_conversation", (_CID,))),
+        ("POST", f"/v1/conversations/{_CID}", Route("update_conversation", (_CID,))),
+        ("DELETE", f"/v1/conversations/{_CID}/", Route("delete_conversation", (_CID,))),
+        ("GET", f"/v1/conversations/{_CID}/items", Route("list_conversation_items", (_CID,))),
+        ("POST", f"/v1/conversations/{_CID}/items/", Route("add_conversation_items", (_CID,))),
+        (
+            "GET",
+            f"/v1/conversations/{_CID}/items/{_IID}",
+            Route("get_conversation_item", (_CID, _IID)),
+        ),
+        (
+            "DELETE",
+            f"/v1/conversations/{_CID}/items/{_IID}/",
+            Route("delete_conversation_item", (_CID, _IID)),
+        ),
+        # The gateway owns every conversation path: unknown ones are never the backend's.
+        ("GET", "/v1/conversations", Route("invalid_url")),
+        ("DELETE", "/v1/conversations", Route("invalid_url")),
+        ("PUT", f"/v1/conversations/{_CID}", Route("invalid_url")),
+        ("PATCH", f"/v1/conversations/{_CID}/items", Route("invalid_url")),
+        ("POST", f"/v1/conversations/{_CID}/items/{_IID}", Route("invalid_url")),
+        ("GET", f"/v1/conversations/{_CID}/items/{_IID}/extra", Route("invalid_url")),
+        ("GET", f"/v1/conversations/{_CID}/other", Route("invalid_url")),
+        ("GET", "/v1/conversations/bad.id", Route("get_conversation", ("bad.id",))),
+        ("GET", "/v1/conversations/" + "x" * 1025, Route("invalid_url")),
+        ("GET", f"/v1/conversations/{_CID}/items/" + "x" * 1025, Route("invalid_url")),
+        ("POST", "/v1/conversations/" + "x" * 1025 + "/items", Route("invalid_url")),
+        ("GET", "/v1/conversations//items", Route("invalid_url")),
+        # Paths that only share a prefix with the gateway's are not its business.
+        ("POST", "/v1/responses_foo", None),
+        ("GET", "/v1/responses_foo/resp_1", None),
+        ("POST", "/v1/responsesfoo", None),
+        ("POST", "/v1/conversations_foo", None),
+        ("GET", "/v1/conversations_foo/conv_1/items", None),
+        ("GET", "/v1/conversationsx/conv_1", None),
+        ("POST", "/v1/prompts_foo", None),
+        ("GET", "/v1/promptsx/pmpt_1", None),
+        ("POST", "/v1/connectors_foo", None),
+        ("GET", "/v1/connectorsx/conn_1", None),
+        # Connectors: answered by the gateway, every other path under them is invalid.
+        ("POST", "/v1/connectors", Route("create_connector")),
+        ("GET", "/v1/connectors/", Route("list_connectors")),
+        ("GET", "/v1/connectors/conn_1", Route("get_connector", ("conn_1",))),
+        ("POST", "/v1/connectors/conn_1/", Route("update_connector", ("conn_1",))),
+        ("DELETE", "/v1/connectors/conn_1", Route("delete_connector", ("conn_1",))),
+        ("DELETE", "/v1/connectors", Route("invalid_url")),
+        ("PUT", "/v1/connectors/conn_1", Route("invalid_url")),
+        ("GET", "/v1/connectors/conn_1/tools", Route("invalid_url")),
+        # Stateless operations: passed through to the backend.
+        ("POST", "/v1/responses/input_tokens", None),
+        ("POST", "/v1/responses/input_tokens/", None),
+        ("POST", "/v1/responses/compact", None),
+        ("POST", "/v1/responses/compact/", None),
+        # Not the gateway's business at all.
+        ("POST", "/v1/chat/completions", None),
+        ("GET", "/v1/models", None),
+        ("GET", "/", None),
+        ("GET", "/healthz", None),
+        ("POST", "/v2/responses", None),
+    ],
+)
+def test_match_route(method: str, path: str, route: Route | None) -> None:
+    assert match_route(method, path) == route
+
+
+@pytest.mark.parametrize("length", [1, 128, 255, 256])
+def test_ids_up_to_256_characters_match(length: int) -> None:
+    rid, cid, iid = "r" * length, "c" * length, "i" * length
+    assert match_route("GET", f"/v1/responses/{rid}") == Route("get_response", (rid,))
+    assert match_route("GET", f"/v1/responses/{rid}/input_items/") == Route(
+        "list_input_items", (rid,)
+    )
+    path = f"/v1/conversations/{cid}/items/{iid}"
+    assert match_route("GET", path) == Route("get_conversation_item", (cid, iid))
+    assert match_route("DELETE", path) == Route("delete_conversation_item", (cid, iid))
+    assert match_route("GET", f"/v1/prompts/{iid}") == Route("get_prompt", (iid,))
+
+
+@pytest.mark.parametrize("length", [257, 512, 1024])
+def test_segments_longer_than_an_id_still_route(length: int) -> None:
+    """A segment is matched still percent-encoded, which can make a 256-character id far
+    longer; the store, not the router, tells a too-long id from a missing one."""
+    rid, cid, iid = "r" * length, "c" * length, "i" * length
+    assert match_route("GET", f"/v1/responses/{rid}") == Route("get_response", (rid,))
+    assert match_route("DELETE", f"/v1/responses/{rid}/") == Route("delete_response", (rid,))
+    path = f"/v1/conversations/{cid}/items/{iid}"
+    assert match_route("GET", path) == Route("get_conversation_item", (cid, iid))
+    assert match_route("DELETE", path) == Route("delete_conversation_item", (cid, iid))
+    assert match_route("POST", f"/v1/prompts/{cid}/versions") == Route(
+        "create_prompt_version", (cid,)
+    )
+
+
+def test_segment_length_is_counted_before_percent_decoding() -> None:
+    # 1024 characters on the wire, 342 once decoded: matched, then decoded.
+    segment = "%41" * 341 + "b"
+    assert len(segment) == 1024
+    decoded = "A" * 341 + "b"
+    path = f"/v1/conversations/{_CID}/items/{segment}"
+    assert match_route("GET", path) == Route("get_conversation_item", (_CID, decoded))
+    assert match_route("GET", f"/v1/responses/{segment}") == Route("get_response", (decoded,))
+    # One more encoded byte is too long, however short the decoded id would be.
+    assert match_route("GET", path + "%41") == Route("invalid_url")
+    assert match_route("GET", f"/v1/responses/{segment}%41") == Route("invalid_url")
+    # Multi-byte characters take 9 encoded characters each: 113 of them fit in 1024.
+    wide = "✓" * 113
+    encoded = quote(wide, safe="")
+    assert len(encoded) == 1017
+    assert match_route("GET", f"/v1/prompts/{encoded}") == Route("get_prompt", (wide,))
+
+
+def test_segments_longer_than_1024_characters_are_invalid_urls() -> None:
+    cid, iid = "c" * 1024, "i" * 1024
+    path = f"/v1/conversations/{cid}/items/{iid}"
+    assert match_route("GET", path) == Route("get_conversation_item", (cid, iid))
+    assert match_route("GET", path + "x") == Route("invalid_url")
+    assert match_route("DELETE", path + "x") == Route("invalid_url")
+    assert match_route("GET", f"/v1/conversations/{cid}x/items/{iid}") == Route("invalid_url")
+    assert match_route("GET", f"/v1/conversations/{cid}x") == Route("invalid_url")
+    assert match_route("GET", f"/v1/responses/{cid}x") == Route("invalid_url")
+    assert match_route("GET", f"/v1/responses/{cid}x/input_items") == Route("invalid_url")
+    assert match_route("POST", f"/v1/prompts/{cid}x/versions") == Route("invalid_url")
+    assert match_route("GET", f"/v1/files/{cid}x") == Route("invalid_url")
+
+
+@pytest.mark.parametrize(
+    "item_id",
+    ["has.dot", "a~b", "x:y@z", "a+b", "(1)!$&'*,;=", "ünï✓", "..x", "msg_0123456789abcdef"],
+)
+def test_ids_are_opaque_segments(item_id: str) -> None:
+    path = f"/v1/conversations/{_CID}/items/{item_id}"
+    assert match_route("GET", path) == Route("get_conversation_item", (_CID, item_id))
+    assert match_route("DELETE", path + "/") == Route("delete_conversation_item", (_CID, item_id))
+    assert match_route("GET", f"/v1/responses/{item_id}") == Route("get_response", (item_id,))
+    assert match_route("POST", f"/v1/prompts/{item_id}") == Route("update_prompt", (item_id,))
+
+
+@pytest.mark.parametrize(
+    ("segment", "decoded"),
+    [
+        ("has%2Edot", "has.dot"),
+        ("has%2edot", "has.dot"),
+        ("a%20b", "a b"),
+        ("a%2Fb", "a/b"),
+        ("%C3%BCn%C3%AF%E2%9C%93", "ünï✓"),
+        ("100%25", "100%"),
+        ("a+b", "a+b"),  # a plus is not a space in a path
+        ("50%", "50%"),  # not an escape: kept as it is
+        ("%ZZ", "%ZZ"),
+    ],
+)
+def test_ids_are_percent_decoded(segment: str, decoded: str) -> None:
+    path = f"/v1/conversations/{segment}/items/{segment}"
+    assert match_route("GET", path) == Route("get_conversation_item", (decoded, decoded))
+    assert match_route("POST", f"/v1/conversations/{segment}/items") == Route(
+        "add_conversation_items", (decoded,)
+    )
+    assert match_route("GET", f"/v1/responses/{segment}/input_items") == Route(
+        "list_input_items", (decoded,)
+    )
+    assert match_route("GET", f"/v1/prompts/{segment}/versions") == Route(
+        "list_prompt_versions", (decoded,)
+    )
+
+
+def test_a_decoded_slash_does_not_split_the_path() -> None:
+    # Only literal slashes separate segments: an escaped one belongs to its id.
+    assert match_route("GET", "/v1/conversations/conv_1%2Fitems") == Route(
+        "get_conversation", ("conv_1/items",)
+    )
+    assert match_route("GET", "/v1/responses/resp_1%2Finput_items") == Route(
+        "get_response", ("resp_1/input_items",)
+    )
+
+
+# Tenancy
+
+
+def _key_tenant(key: str) -> str:
+    return "k:" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def test_trusted_header_wins_over_the_bearer_key() -> None:
+    headers = {"x-tenant": "acme", "authorization": "Bearer sk-secret"}
+    assert tenant_for(headers, "x-tenant") == "h:acme"
+
+
+def test_trusted_header_value_is_stripped() -> None:
+    assert tenant_for({"x-tenant": "  acme  "}, "x-tenant") == "h:acme"
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_empty_trusted_header_is_ignored(value: str) -> None:
+    headers = {"x-tenant": value, "authorization": "Bearer sk-secret"}
+    assert tenant_for(headers, "x-tenant") == _key_tenant("sk-secret")
+    assert tenant_for({"x-tenant": value}, "x-tenant") == DEFAULT_TENANT
+
+
+def test_header_is_not_trusted_unless_configured() -> None:
+    headers = {"x-tenant": "acme", "authorization": "Bearer sk-secret"}
+    assert tenant_for(headers, None) == _key_tenant("sk-secret")
+    assert tenant_for(headers, "") == _key_tenant("sk-secret")
+    assert tenant_for({"x-tenant": "acme"}, None) == DEFAULT_TENANT
+
+
+def test_trusted_header_name_is_case_insensitive() -> None:
+    # Request headers arrive with lower-case names (core.common.http.Request); an operator who
+    # configures the header as `X-Tenant` must still get header-based tenancy.
+    headers = {"x-tenant": "acme", "authorization": "Bearer sk-shared"}
+    assert tenant_for(headers, "X-Tenant") == "h:acme"
+
+
+def test_bearer_key_is_hashed() -> None:
+    key = "sk-proj-very-secret-key-1234567890"
+    tenant = tenant_for({"authorization": f"Bearer {key}"}, "x-tenant")
+    assert tenant == _key_tenant(key)
+    assert tenant.startswith("k:")
+    assert key not in tenant
+    assert "very-secret" not in tenant
+    assert len(tenant) == 2 + 32
+
+
+def test_bearer_scheme_is_case_insensitive_and_key_stripped() -> None:
+    expected = _key_tenant("sk-a")
+    for value in ("Bearer sk-a", "bearer sk-a", "BEARER sk-a", "Bearer  sk-a  "):
+        assert tenant_for({"authorization": value}, None) == expected, value
+
+
+def test_different_keys_are_different_tenants() -> None:
+    a = tenant_for({"authorization": "Bearer sk-a"}, None)
+    b = tenant_for({"authorization": "Bearer sk-b"}, None)
+    assert a != b
+    assert a != DEFAULT_TENANT
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"authorization": ""},
+        {"authorization": "Bearer "},
+        {"authorization": "Bearer    "},
+        {"authorization": "Basic dXNlcjpwYXNz"},
+        {"authorization": "sk-without-scheme"},
+    ],
+)
+def test_default_tenant(headers: dict[str, str]) -> None:
+    assert tenant_for(headers, "x-tenant") == DEFAULT_TENANT
+    assert tenant_for(headers, None) == DEFAULT_TENANT
