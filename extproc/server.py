@@ -1,4 +1,4 @@
-"""The grpc.aio ext_proc server: one `StreamSession` per HTTP request."""
+"""The grpc.aio ext_proc server: each stream (one HTTP request) goes to its processor."""
 
 from __future__ import annotations
 
@@ -9,46 +9,72 @@ from typing import Any
 import grpc
 
 from core.gateway import Gateway
+from extproc.processor import Processor
 from extproc.protos import (
     ExternalProcessorServicer,
     ProcessingRequest,
     ProcessingResponse,
     add_ExternalProcessorServicer_to_server,
 )
-from extproc.session import StreamSession
+from extproc.router import open_processor
 
 __all__ = ["ExternalProcessor", "start_server"]
 
+_PHASES = frozenset(
+    (
+        "request_headers",
+        "request_body",
+        "request_trailers",
+        "response_headers",
+        "response_body",
+        "response_trailers",
+    )
+)
+
+
+async def _handle(processor: Processor, phase: str, message: ProcessingRequest) -> Any:
+    try:
+        return await getattr(processor, phase)(message)
+    except Exception as error:
+        return processor.failure(phase, error)
+
 
 class ExternalProcessor(ExternalProcessorServicer):  # type: ignore[misc]
-    def __init__(self, gateway: Gateway, backend_api_key: str | None) -> None:
+    def __init__(self, gateway: Gateway) -> None:
         self._gateway = gateway
-        self._backend_api_key = backend_api_key
 
     async def Process(
         self, request_iterator: AsyncIterator[ProcessingRequest], context: Any
     ) -> AsyncIterator[ProcessingResponse]:
-        session = StreamSession(self._gateway, self._backend_api_key)
+        processor: Processor | None = None
         try:
             async for message in request_iterator:
-                reply = await session.handle(message)
+                phase = message.WhichOneof("request")
+                if phase not in _PHASES:
+                    continue
+                if processor is None:
+                    try:
+                        processor = await open_processor(self._gateway, message)
+                    except Exception as error:  # a storage outage, say: still an answer
+                        yield Processor().failure(phase, error)
+                        return
+                reply: ProcessingResponse | None = await _handle(processor, phase, message)
                 if reply is not None:
                     yield reply
                     if reply.HasField("immediate_response"):
                         return
-                if session.tail is not None:
-                    tail, session.tail = session.tail, None
+                if processor.tail is not None:
+                    tail, processor.tail = processor.tail, None
                     async for more in tail:
                         yield more
         finally:
-            # Shielded: when Envoy resets the stream this task is being cancelled, and
-            # the record of a broken response must still be written.
-            await asyncio.shield(session.close())
+            if processor is not None:
+                # Shielded: when Envoy resets the stream this task is being cancelled,
+                # and the record of a broken response must still be written.
+                await asyncio.shield(processor.close())
 
 
-async def start_server(
-    gateway: Gateway, address: str, backend_api_key: str | None
-) -> grpc.aio.Server:
+async def start_server(gateway: Gateway, address: str) -> grpc.aio.Server:
     # Envoy hands over body chunks as large as its buffer limit (tens of MB), and a
     # buffered body arrives whole: lift gRPC's 4 MB receive default.
     # Without BDP probing the HTTP/2 window stays small, so an upload faster than the
@@ -60,7 +86,7 @@ async def start_server(
             ("grpc.http2.bdp_probe", 0),
         ]
     )
-    add_ExternalProcessorServicer_to_server(ExternalProcessor(gateway, backend_api_key), server)
+    add_ExternalProcessorServicer_to_server(ExternalProcessor(gateway), server)
     if server.add_insecure_port(address) == 0:
         raise OSError(f"cannot listen on {address}")
     await server.start()

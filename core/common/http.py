@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import parse_qs
 
 from core.common.errors import GatewayError
 
-__all__ = ["BodyHandler", "BodySink", "Reply", "Request", "error_reply"]
+__all__ = ["BodySink", "Call", "Reply", "Request", "error_reply"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +30,17 @@ class Request:
 
 
 @dataclass(frozen=True, slots=True)
+class Call:
+    """A request matched to a route: whose it is, the ids in its path, and its body
+    (empty for operations answered from the path and query alone)."""
+
+    tenant: str
+    ids: tuple[str, ...]
+    request: Request
+    body: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     status: int
     body: bytes
@@ -40,10 +50,6 @@ class Reply:
 
 def error_reply(error: GatewayError) -> Reply:
     return Reply(error.status, error.body())
-
-
-# An operation that answers once it has the request body.
-BodyHandler = Callable[[bytes], Awaitable[Reply]]
 
 
 class BodySink(Protocol):

@@ -15,9 +15,9 @@ from typing import Any
 import orjson
 
 from core.common.errors import InvalidRequestError, NotFoundError
-from core.common.http import Reply, Request
+from core.common.http import Call, Reply
 from core.common.ids import new_id
-from core.common.listing import list_body, parse_list_params
+from core.common.listing import list_body, page_request
 from core.common.validation import json_object, metadata, missing
 from core.connectors.fields import (
     allowed_tools,
@@ -29,6 +29,7 @@ from core.connectors.fields import (
     server_url,
 )
 from core.ports import ConnectorStore, StoredConnector
+from core.routes import Route
 
 __all__ = ["ConnectorsApi", "connector_not_found"]
 
@@ -76,13 +77,25 @@ class ConnectorsApi:
     def __init__(self, store: ConnectorStore) -> None:
         self._store = store
 
+    def routes(self) -> list[Route]:
+        one = "/v1/connectors/{connector_id}"
+        return [
+            Route("POST", "/v1/connectors", self.create, "create_connector", needs_body=True),
+            Route("GET", "/v1/connectors", self.list, "list_connectors"),
+            Route("GET", one, self.retrieve, "get_connector"),
+            Route("POST", one, self.update, "update_connector", needs_body=True),
+            Route("DELETE", one, self.delete, "delete_connector"),
+        ]
+
     async def _connector(self, tenant: str, connector_id: str) -> StoredConnector:
         found = await self._store.get(tenant, connector_id)
         if found is None:
             raise connector_not_found(connector_id)
         return found
 
-    async def create(self, tenant: str, body: bytes) -> Reply:
+    async def create(self, call: Call) -> Reply:
+        tenant = call.tenant
+        body = call.body
         fields = json_object(body)
         reject_unknown(fields, _FIELDS)
         if fields.get("server_url") is None:
@@ -103,16 +116,24 @@ class ConnectorsApi:
         await self._store.create(tenant, connector)
         return Reply(200, orjson.dumps(connector.obj))
 
-    async def list(self, tenant: str, request: Request) -> Reply:
-        limit, order, after = parse_list_params(request)
-        before = request.one("before")
-        page = await self._store.page(tenant, limit, order == "desc", after, before)
+    async def list(self, call: Call) -> Reply:
+        tenant = call.tenant
+        request = call.request
+        cursor = page_request(request)
+        page = await self._store.page(
+            tenant, cursor.limit, cursor.descending, cursor.after, cursor.before
+        )
         return Reply(200, list_body([orjson.loads(item) for item in page.items], page.has_more))
 
-    async def retrieve(self, tenant: str, connector_id: str) -> Reply:
+    async def retrieve(self, call: Call) -> Reply:
+        tenant = call.tenant
+        (connector_id,) = call.ids
         return Reply(200, orjson.dumps((await self._connector(tenant, connector_id)).obj))
 
-    async def update(self, tenant: str, connector_id: str, body: bytes) -> Reply:
+    async def update(self, call: Call) -> Reply:
+        tenant = call.tenant
+        (connector_id,) = call.ids
+        body = call.body
         fields = json_object(body)
         reject_unknown(fields, _FIELDS)
         current = await self._connector(tenant, connector_id)
@@ -131,7 +152,9 @@ class ConnectorsApi:
             raise connector_not_found(connector_id)
         return Reply(200, orjson.dumps(connector.obj))
 
-    async def delete(self, tenant: str, connector_id: str) -> Reply:
+    async def delete(self, call: Call) -> Reply:
+        tenant = call.tenant
+        (connector_id,) = call.ids
         if not await self._store.delete(tenant, connector_id):
             raise connector_not_found(connector_id)
         deleted = {"id": connector_id, "object": "connector.deleted", "deleted": True}

@@ -8,20 +8,18 @@ from typing import Any
 import orjson
 
 from core.common.errors import InvalidRequestError, NotFoundError
-from core.common.http import Reply, Request
+from core.common.http import Call, Reply, Request
 from core.common.ids import new_id
-from core.common.listing import list_body, parse_list_params
+from core.common.listing import list_body, page_request
 from core.common.validation import check_array_length, invalid_type, json_object, metadata, missing
+from core.conversations.errors import conversation_not_found
 from core.ports import ConversationStore
 from core.responses.input_items import input_items
+from core.routes import Route
 
-__all__ = ["ConversationsApi", "conversation_not_found"]
+__all__ = ["ConversationsApi"]
 
 _MAX_ITEMS = 20
-
-
-def conversation_not_found(conversation_id: str, param: str = "conversation_id") -> NotFoundError:
-    return NotFoundError(f"Conversation with id '{conversation_id}' not found.", param=param)
 
 
 def _duplicate(item_id: str) -> InvalidRequestError:
@@ -73,7 +71,23 @@ class ConversationsApi:
     def __init__(self, store: ConversationStore) -> None:
         self._store = store
 
-    async def create(self, tenant: str, body: bytes) -> Reply:
+    def routes(self) -> list[Route]:
+        base, one = "/v1/conversations", "/v1/conversations/{conversation_id}"
+        item = one + "/items/{item_id}"
+        return [
+            Route("POST", base, self.create, "create_conversation", needs_body=True),
+            Route("GET", one, self.retrieve, "get_conversation"),
+            Route("POST", one, self.update, "update_conversation", needs_body=True),
+            Route("DELETE", one, self.delete, "delete_conversation"),
+            Route("GET", one + "/items", self.list_items, "list_conversation_items"),
+            Route("POST", one + "/items", self.add_items, "create_conversation_items", True),
+            Route("GET", item, self.get_item, "get_conversation_item"),
+            Route("DELETE", item, self.delete_item, "delete_conversation_item"),
+        ]
+
+    async def create(self, call: Call) -> Reply:
+        tenant = call.tenant
+        body = call.body
         fields = json_object(body) if body.strip() else {}
         conversation_id = new_id("conv")
         record = {
@@ -93,10 +107,15 @@ class ConversationsApi:
             raise conversation_not_found(conversation_id)
         return record
 
-    async def retrieve(self, tenant: str, conversation_id: str) -> Reply:
+    async def retrieve(self, call: Call) -> Reply:
+        tenant = call.tenant
+        (conversation_id,) = call.ids
         return Reply(200, await self._record(tenant, conversation_id))
 
-    async def update(self, tenant: str, conversation_id: str, body: bytes) -> Reply:
+    async def update(self, call: Call) -> Reply:
+        tenant = call.tenant
+        (conversation_id,) = call.ids
+        body = call.body
         fields = json_object(body)
         if "metadata" not in fields:
             raise missing("metadata")
@@ -107,13 +126,18 @@ class ConversationsApi:
             raise conversation_not_found(conversation_id)
         return Reply(200, encoded)
 
-    async def delete(self, tenant: str, conversation_id: str) -> Reply:
+    async def delete(self, call: Call) -> Reply:
+        tenant = call.tenant
+        (conversation_id,) = call.ids
         if not await self._store.delete(tenant, conversation_id):
             raise conversation_not_found(conversation_id)
         deleted = {"id": conversation_id, "object": "conversation.deleted", "deleted": True}
         return Reply(200, orjson.dumps(deleted))
 
-    async def add_items(self, tenant: str, conversation_id: str, body: bytes) -> Reply:
+    async def add_items(self, call: Call) -> Reply:
+        tenant = call.tenant
+        (conversation_id,) = call.ids
+        body = call.body
         items = _items(json_object(body).get("items"), required=True)
         taken = await self._store.append(tenant, conversation_id, items)
         if taken is None:
@@ -122,16 +146,23 @@ class ConversationsApi:
             raise _duplicate(taken[0])
         return Reply(200, _item_list([encoded for _, encoded in items], has_more=False))
 
-    async def list_items(self, tenant: str, conversation_id: str, request: Request) -> Reply:
-        limit, order, after = parse_list_params(request)
-        page = await self._store.list_items(tenant, conversation_id, limit, order == "desc", after)
+    async def list_items(self, call: Call) -> Reply:
+        tenant = call.tenant
+        (conversation_id,) = call.ids
+        request = call.request
+        # Conversation items take `after` only, as in the hosted API.
+        cursor = page_request(request)
+        page = await self._store.list_items(
+            tenant, conversation_id, cursor.limit, cursor.descending, cursor.after
+        )
         if page is None:
             raise conversation_not_found(conversation_id)
         return Reply(200, _item_list(page.items, page.has_more, _wants_results(request)))
 
-    async def get_item(
-        self, tenant: str, conversation_id: str, item_id: str, request: Request
-    ) -> Reply:
+    async def get_item(self, call: Call) -> Reply:
+        tenant = call.tenant
+        conversation_id, item_id = call.ids
+        request = call.request
         found = await self._store.get_item(tenant, conversation_id, item_id)
         if found is None:
             raise conversation_not_found(conversation_id)
@@ -141,7 +172,9 @@ class ConversationsApi:
             return Reply(200, orjson.dumps(_without_results(orjson.loads(found[1]))))
         return Reply(200, found[1])
 
-    async def delete_item(self, tenant: str, conversation_id: str, item_id: str) -> Reply:
+    async def delete_item(self, call: Call) -> Reply:
+        tenant = call.tenant
+        conversation_id, item_id = call.ids
         found = await self._store.delete_item(tenant, conversation_id, item_id)
         if found is None:
             raise conversation_not_found(conversation_id)

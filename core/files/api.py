@@ -1,4 +1,4 @@
-"""The Files API apart from uploads (see `file_upload`): list, retrieve, content, delete."""
+"""The Files API: uploads (streamed, see `upload`), list, retrieve, content, delete."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from collections.abc import Awaitable, Callable
 
 import orjson
 
-from core.common.errors import NotFoundError
-from core.common.http import Reply, Request
-from core.common.listing import list_body, parse_list_params
+from core.common.http import Call, Reply
+from core.common.listing import list_body, page_request
+from core.files.errors import file_not_found
+from core.files.upload import FileUpload
 from core.ports import Stores
+from core.routes import Route
 
-__all__ = ["FileDeleted", "FilesApi", "file_not_found"]
+__all__ = ["FileDeleted", "FilesApi"]
 
 _LIST_MAX = 10000
 
@@ -20,30 +22,52 @@ _LIST_MAX = 10000
 FileDeleted = Callable[[str, str], Awaitable[None]]
 
 
-def file_not_found(file_id: str, param: str = "file_id") -> NotFoundError:
-    return NotFoundError(f"No such File object: {file_id}", param=param)
-
-
 class FilesApi:
-    def __init__(self, stores: Stores, on_deleted: list[FileDeleted] | None = None) -> None:
+    def __init__(
+        self, stores: Stores, max_upload_bytes: int, on_deleted: list[FileDeleted] | None = None
+    ) -> None:
         self._files = stores.files
         self._blobs = stores.blobs
+        self._max_upload = max_upload_bytes
         self._on_deleted = on_deleted if on_deleted is not None else []
 
-    async def list_files(self, tenant: str, request: Request) -> Reply:
+    def routes(self) -> list[Route]:
+        one = "/v1/files/{file_id}"
+        return [
+            Route("POST", "/v1/files", self.upload, "create_file"),
+            Route("GET", "/v1/files", self.list_files, "list_files"),
+            Route("GET", one, self.retrieve, "retrieve_file"),
+            Route("DELETE", one, self.delete, "delete_file"),
+            Route("GET", one + "/content", self.content, "download_file"),
+        ]
+
+    async def upload(self, call: Call) -> FileUpload:
+        """The upload, fed the multipart body as it streams in."""
+        headers = call.request.headers
+        return FileUpload(self._files, self._blobs, call.tenant, headers, self._max_upload)
+
+    async def list_files(self, call: Call) -> Reply:
+        tenant = call.tenant
+        request = call.request
         # Files list up to 10,000 at a time (all of them by default), unlike other lists.
-        limit, order, after = parse_list_params(request, default=_LIST_MAX, maximum=_LIST_MAX)
+        cursor = page_request(request, default=_LIST_MAX, maximum=_LIST_MAX)
         purpose = request.one("purpose")
-        page = await self._files.page(tenant, purpose, limit, order == "desc", after)
+        page = await self._files.page(
+            tenant, purpose, cursor.limit, cursor.descending, cursor.after
+        )
         return Reply(200, list_body([orjson.loads(item) for item in page.items], page.has_more))
 
-    async def retrieve(self, tenant: str, file_id: str) -> Reply:
+    async def retrieve(self, call: Call) -> Reply:
+        tenant = call.tenant
+        (file_id,) = call.ids
         file = await self._files.get(tenant, file_id)
         if file is None:
             raise file_not_found(file_id)
         return Reply(200, orjson.dumps(file))
 
-    async def content(self, tenant: str, file_id: str) -> Reply:
+    async def content(self, call: Call) -> Reply:
+        tenant = call.tenant
+        (file_id,) = call.ids
         if await self._files.get(tenant, file_id) is None:
             raise file_not_found(file_id)
         data = await self._blobs.read(tenant, file_id)
@@ -51,7 +75,9 @@ class FilesApi:
             raise file_not_found(file_id)
         return Reply(200, data, content_type="application/octet-stream")
 
-    async def delete(self, tenant: str, file_id: str) -> Reply:
+    async def delete(self, call: Call) -> Reply:
+        tenant = call.tenant
+        (file_id,) = call.ids
         if not await self._files.delete(tenant, file_id):
             raise file_not_found(file_id)
         await self._blobs.delete(tenant, file_id)

@@ -31,6 +31,9 @@ class Hit:
 class ChunkIndex(Protocol):
     """Chunks of vector-store files with their lexical (and dense) vectors."""
 
+    async def close(self) -> None:
+        """Release the index (its files, or its connection to a server)."""
+
     async def upsert_file(
         self,
         tenant: str,

@@ -1,4 +1,4 @@
-"""Versioned prompt templates: their API, and resolving `prompt` on a response.
+"""The Prompts API: versioned prompt templates.
 
 A prompt holds immutable versions numbered from 1; each has `instructions` and/or
 `input` messages with `{{variable}}` placeholders. The default version is the newest
@@ -9,45 +9,24 @@ unless one was set. Version numbers are strings on the wire, as in the hosted AP
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from core.common.errors import InvalidRequestError, NotFoundError
-from core.common.http import Reply, Request
+from core.common.http import Call, Reply
 from core.common.ids import new_id
-from core.common.listing import page, parse_list_params
+from core.common.listing import list_body, page_request, window
 from core.common.validation import check_array_length, invalid_type, json_object, metadata, missing
 from core.ports import PromptHeader, PromptStore
-from core.prompts.templates import check_variables, placeholders, render_input, render_text
+from core.prompts.resolve import prompt_not_found, version_number
+from core.prompts.templates import placeholders
 from core.responses.input_items import check_item
+from core.routes import Route
 
-__all__ = ["PromptsApi", "ResolvedPrompt"]
+__all__ = ["PromptsApi"]
 
 _MAX_MESSAGES = 100
-
-
-@dataclass(frozen=True, slots=True)
-class ResolvedPrompt:
-    instructions: str | None
-    messages: list[bytes]  # rendered template messages, sent before the conversation
-    echo: dict[str, Any]  # the response's `prompt` field
-
-
-def _not_found(prompt_id: str, param: str = "prompt_id") -> NotFoundError:
-    return NotFoundError(f"Prompt with id '{prompt_id}' not found.", param=param)
-
-
-def _version_number(value: Any, param: str) -> int:
-    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
-        raise InvalidRequestError(
-            f"Invalid '{param}': expected a version number such as \"1\".",
-            param=param,
-            code="invalid_value",
-        )
-    return int(text)
 
 
 def _template(fields: dict[str, Any]) -> bytes:
@@ -99,7 +78,21 @@ class PromptsApi:
     def __init__(self, store: PromptStore) -> None:
         self._store = store
 
-    async def create(self, tenant: str, body: bytes) -> Reply:
+    def routes(self) -> list[Route]:
+        one = "/v1/prompts/{prompt_id}"
+        return [
+            Route("POST", "/v1/prompts", self.create, "create_prompt", needs_body=True),
+            Route("GET", "/v1/prompts", self.list, "list_prompts"),
+            Route("GET", one, self.retrieve, "get_prompt"),
+            Route("POST", one, self.update, "update_prompt", needs_body=True),
+            Route("DELETE", one, self.delete, "delete_prompt"),
+            Route("POST", one + "/versions", self.add_version, "create_prompt_version", True),
+            Route("GET", one + "/versions", self.list_versions, "list_prompt_versions"),
+        ]
+
+    async def create(self, call: Call) -> Reply:
+        tenant = call.tenant
+        body = call.body
         fields = json_object(body)
         name = fields.get("name")
         if name is not None and not isinstance(name, str):
@@ -110,53 +103,64 @@ class PromptsApi:
         await self._store.create(tenant, prompt_id, header, version)
         return Reply(200, orjson.dumps(_prompt_object(PromptHeader(header, 1, 1), 1, version)))
 
-    async def add_version(self, tenant: str, prompt_id: str, body: bytes) -> Reply:
+    async def add_version(self, call: Call) -> Reply:
+        tenant = call.tenant
+        (prompt_id,) = call.ids
+        body = call.body
         version = _template(json_object(body))
         number = await self._store.add_version(tenant, prompt_id, version)
         if number is None:
-            raise _not_found(prompt_id)
-        return await self.retrieve(tenant, prompt_id, Request("GET", "", {}, {}), number)
+            raise prompt_not_found(prompt_id)
+        return await self._version(tenant, prompt_id, number)
 
-    async def retrieve(
-        self, tenant: str, prompt_id: str, request: Request, number: int | None = None
-    ) -> Reply:
-        raw = request.query.get("version")
-        if number is None and raw:
-            number = _version_number(raw[-1], "version")
+    async def retrieve(self, call: Call) -> Reply:
+        (prompt_id,) = call.ids
+        raw = call.request.one("version")
+        number = None if raw is None else version_number(raw, "version")
+        return await self._version(call.tenant, prompt_id, number)
+
+    async def _version(self, tenant: str, prompt_id: str, number: int | None) -> Reply:
         found = await self._store.get(tenant, prompt_id, number)
         if found is None:
-            raise _not_found(prompt_id)
+            raise prompt_not_found(prompt_id)
         header, body = found
         if body is None:
             raise NotFoundError(f"Prompt '{prompt_id}' has no version {number}.", param="version")
         return Reply(200, orjson.dumps(_prompt_object(header, number or header.default, body)))
 
-    async def list(self, tenant: str, request: Request) -> Reply:
-        limit, order, after = parse_list_params(request)
+    async def list(self, call: Call) -> Reply:
+        tenant = call.tenant
+        request = call.request
         prompts = [
             _prompt_object(header, header.default, body)
             for header, body in await self._store.list(tenant)
         ]
-        return Reply(200, page(prompts, limit, order, after))
+        return Reply(200, list_body(*window(prompts, page_request(request))))
 
-    async def list_versions(self, tenant: str, prompt_id: str, request: Request) -> Reply:
-        limit, order, after = parse_list_params(request)
+    async def list_versions(self, call: Call) -> Reply:
+        tenant = call.tenant
+        (prompt_id,) = call.ids
+        request = call.request
         found = await self._store.versions(tenant, prompt_id)
         if found is None:
-            raise _not_found(prompt_id)
+            raise prompt_not_found(prompt_id)
         header, bodies = found
         versions = [_prompt_object(header, n, body) for n, body in enumerate(bodies, start=1)]
         # Every version shares the prompt's id: the cursor is the version number.
-        return Reply(200, page(versions, limit, order, after, key="version"))
+        data, more = window(versions, page_request(request), key="version")
+        return Reply(200, list_body(data, more, key="version"))
 
-    async def update(self, tenant: str, prompt_id: str, body: bytes) -> Reply:
+    async def update(self, call: Call) -> Reply:
+        tenant = call.tenant
+        (prompt_id,) = call.ids
+        body = call.body
         fields = json_object(body)
         if "default_version" not in fields:
             raise missing("default_version")
-        number = _version_number(fields["default_version"], "default_version")
+        number = version_number(fields["default_version"], "default_version")
         found = await self._store.get(tenant, prompt_id, number)
         if found is None:
-            raise _not_found(prompt_id)
+            raise prompt_not_found(prompt_id)
         if found[1] is None:
             raise InvalidRequestError(
                 f"Prompt '{prompt_id}' has no version {number}.",
@@ -164,42 +168,14 @@ class PromptsApi:
                 code="invalid_value",
             )
         if await self._store.set_default(tenant, prompt_id, number) is None:
-            raise _not_found(prompt_id)
-        return await self.retrieve(tenant, prompt_id, Request("GET", "", {}, {}), number)
+            raise prompt_not_found(prompt_id)
+        return await self._version(tenant, prompt_id, number)
 
-    async def delete(self, tenant: str, prompt_id: str) -> Reply:
+    async def delete(self, call: Call) -> Reply:
+        tenant = call.tenant
+        (prompt_id,) = call.ids
         if not await self._store.delete(tenant, prompt_id):
-            raise _not_found(prompt_id)
+            raise prompt_not_found(prompt_id)
         return Reply(
             200, orjson.dumps({"id": prompt_id, "object": "prompt.deleted", "deleted": True})
-        )
-
-    async def resolve(self, tenant: str, param: Any) -> ResolvedPrompt:
-        """A response's `prompt` parameter, rendered for the backend."""
-        if not isinstance(param, dict):
-            raise invalid_type("prompt", "an object", param)
-        prompt_id = param.get("id")
-        if not isinstance(prompt_id, str):
-            raise missing("prompt.id")
-        version = param.get("version")
-        number = None if version is None else _version_number(version, "prompt.version")
-        found = await self._store.get(tenant, prompt_id, number)
-        if found is None:
-            raise _not_found(prompt_id, param="prompt.id")
-        header, body = found
-        if body is None:
-            raise NotFoundError(
-                f"Prompt '{prompt_id}' has no version {number}.", param="prompt.version"
-            )
-        template = orjson.loads(body)
-        variables = check_variables(param.get("variables"), template["variables"])
-        instructions = template["instructions"]
-        return ResolvedPrompt(
-            instructions=None if instructions is None else render_text(instructions, variables),
-            messages=[orjson.dumps(m) for m in render_input(template["input"], variables)],
-            echo={
-                "id": prompt_id,
-                "version": str(number or header.default),
-                "variables": variables,
-            },
         )

@@ -1,42 +1,85 @@
-"""The stored-response operations: retrieve, delete and list input items."""
+"""The Responses API: creating a response (through the backend) and the stored-response
+operations (retrieve, delete, list input items), answered by the gateway."""
 
 from __future__ import annotations
 
 import orjson
 
 from core.common.errors import NotFoundError
-from core.common.http import Reply, Request
-from core.common.listing import page, parse_list_params
-from core.ports import ResponseStore
+from core.common.http import Call, Reply
+from core.common.listing import list_body, page_request, window
+from core.ports import Stores
+from core.responses.backend_client import BackendClient, backend_authorization
+from core.responses.create_flow import CreateResponseFlow
+from core.routes import Route
+from core.tools.settings import ToolSettings
+from core.vector_stores.ingestion.embeddings import EmbeddingsClient
 
-__all__ = ["delete_response", "get_response", "list_input_items"]
+__all__ = ["ResponsesApi"]
 
 
 def _not_found(response_id: str) -> NotFoundError:
     return NotFoundError(f"Response with id '{response_id}' not found.")
 
 
-async def get_response(store: ResponseStore, tenant: str, response_id: str) -> Reply:
-    stored = await store.get(tenant, response_id)
-    if stored is None:
-        raise _not_found(response_id)
-    response = orjson.loads(stored.record)
-    if "output" not in response:  # kept with the record when it differs from the replay
-        response["output"] = orjson.loads(stored.output)
-    return Reply(200, orjson.dumps(response))
+class ResponsesApi:
+    def __init__(
+        self,
+        stores: Stores,
+        embedder: EmbeddingsClient | None,
+        backend: BackendClient | None,
+        tools: ToolSettings,
+        backend_api_key: str | None,
+    ) -> None:
+        self._stores = stores
+        self._store = stores.responses
+        self._embedder = embedder
+        self._backend = backend
+        self._tools = tools
+        self._backend_api_key = backend_api_key
 
+    def routes(self) -> list[Route]:
+        base = "/v1/responses"
+        return [
+            Route("POST", base, self.create, "create_response"),
+            Route("GET", base + "/{response_id}", self.retrieve, "get_response"),
+            Route("DELETE", base + "/{response_id}", self.delete, "delete_response"),
+            Route("GET", base + "/{response_id}/input_items", self.input_items, "list_input_items"),
+        ]
 
-async def delete_response(store: ResponseStore, tenant: str, response_id: str) -> Reply:
-    if not await store.delete(tenant, response_id):
-        raise _not_found(response_id)
-    return Reply(200, orjson.dumps({"id": response_id, "object": "response", "deleted": True}))
+    async def create(self, call: Call) -> CreateResponseFlow:
+        """The flow that sends the request on to the backend and stores its answer."""
+        return CreateResponseFlow(
+            self._stores,
+            call.tenant,
+            embedder=self._embedder,
+            backend=self._backend,
+            authorization=backend_authorization(
+                call.request.headers.get("authorization"), self._backend_api_key
+            ),
+            tools=self._tools,
+        )
 
+    async def retrieve(self, call: Call) -> Reply:
+        (response_id,) = call.ids
+        stored = await self._store.get(call.tenant, response_id)
+        if stored is None:
+            raise _not_found(response_id)
+        response = orjson.loads(stored.record)
+        if "output" not in response:  # kept with the record when it differs from the replay
+            response["output"] = orjson.loads(stored.output)
+        return Reply(200, orjson.dumps(response))
 
-async def list_input_items(
-    store: ResponseStore, tenant: str, response_id: str, request: Request
-) -> Reply:
-    limit, order, after = parse_list_params(request)
-    items = await store.input_items(tenant, response_id)
-    if items is None:
-        raise _not_found(response_id)
-    return Reply(200, page(orjson.loads(items), limit, order, after))
+    async def delete(self, call: Call) -> Reply:
+        (response_id,) = call.ids
+        if not await self._store.delete(call.tenant, response_id):
+            raise _not_found(response_id)
+        return Reply(200, orjson.dumps({"id": response_id, "object": "response", "deleted": True}))
+
+    async def input_items(self, call: Call) -> Reply:
+        (response_id,) = call.ids
+        cursor = page_request(call.request)
+        items = await self._store.input_items(call.tenant, response_id)
+        if items is None:
+            raise _not_found(response_id)
+        return Reply(200, list_body(*window(orjson.loads(items), cursor)))

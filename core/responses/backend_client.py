@@ -15,23 +15,27 @@ import orjson
 from core.common.errors import BadGatewayError
 from core.responses.backend_errors import backend_error
 
-__all__ = ["BackendClient"]
+__all__ = ["BackendClient", "backend_authorization"]
+
+
+def backend_authorization(client: str | None, api_key: str | None) -> str | None:
+    """What the backend is sent as `authorization`: the operator's backend key when one
+    is configured (it replaces the client's), else the client's own header."""
+    return f"Bearer {api_key}" if api_key else client
 
 
 class BackendClient:
-    def __init__(self, base_url: str, api_key: str | None, timeout: float) -> None:
-        headers = {"content-type": "application/json"}
-        if api_key:
-            headers["authorization"] = f"Bearer {api_key}"
+    def __init__(self, base_url: str, timeout: float) -> None:
         self._client = httpx.AsyncClient(
-            base_url=base_url, headers=headers, timeout=httpx.Timeout(timeout, connect=5.0)
+            base_url=base_url,
+            headers={"content-type": "application/json"},
+            timeout=httpx.Timeout(timeout, connect=5.0),
         )
 
-    def _headers(self, authorization: str | None) -> dict[str, str]:
-        """The client's `authorization` goes along unless a backend key is configured."""
-        if authorization and "authorization" not in self._client.headers:
-            return {"authorization": authorization}
-        return {}
+    @staticmethod
+    def _headers(authorization: str | None) -> dict[str, str]:
+        """`authorization` is the backend's already (see `backend_authorization`)."""
+        return {"authorization": authorization} if authorization else {}
 
     async def create(self, body: bytes, authorization: str | None) -> dict[str, Any]:
         """One non-streaming `POST /v1/responses`; its response object."""

@@ -13,15 +13,18 @@ import orjson
 
 from core.common.errors import BadGatewayError, InvalidRequestError
 from core.common.ids import new_id
-from core.conversations.api import conversation_not_found
+from core.conversations.errors import conversation_not_found
 from core.ports import ChainContext, ConversationMark, Stores
-from core.prompts.api import PromptsApi
+from core.prompts.resolve import resolve_prompt
 from core.responses.backend_client import BackendClient
 from core.responses.create_request import CreateRequest, backend_body, parse_create_request
 from core.responses.presentation import TERMINAL_STATUSES, present, split_for_storage
+from core.responses.stream_relay import Relay, StreamRelay
 from core.tools.approvals import answer_approvals, approval_answers, requests_in
 from core.tools.loop import run_tool_loop
 from core.tools.registry import ServerTools, expand_server_tools
+from core.tools.settings import ToolSettings
+from core.tools.streamed_loop import ToolStreamRelay
 from core.tools.turns import DEFAULT_MAX_TOOL_CALLS, ToolTurns
 from core.vector_stores.ingestion.embeddings import EmbeddingsClient
 
@@ -37,17 +40,14 @@ class CreateResponseFlow:
         embedder: EmbeddingsClient | None = None,
         backend: BackendClient | None = None,
         authorization: str | None = None,
-        mcp_allowed_hosts: str = "",
-        mcp_timeout: float = 30.0,
+        tools: ToolSettings | None = None,
     ) -> None:
         self._stores = stores
-        self._prompts = PromptsApi(stores.prompts)
         self._tenant = tenant
         self._embedder = embedder
         self.backend = backend
-        self.authorization = authorization
-        self._mcp_allowed_hosts = mcp_allowed_hosts
-        self._mcp_timeout = mcp_timeout
+        self.authorization = authorization  # what the backend gets (see backend_client)
+        self._tool_settings = tools or ToolSettings()
         self._tools: ServerTools | None = None
         self.turns: ToolTurns | None = None  # with server-side tools
         self.leading: list[dict[str, Any]] = []  # items the client sees before the model's
@@ -64,7 +64,9 @@ class CreateResponseFlow:
         preamble: list[bytes] = []
         instructions = None
         if request.body.get("prompt") is not None:
-            prompt = await self._prompts.resolve(self._tenant, request.body["prompt"])
+            prompt = await resolve_prompt(
+                self._stores.prompts, self._tenant, request.body["prompt"]
+            )
             if prompt.instructions is not None and request.body.get("instructions"):
                 raise InvalidRequestError(
                     "The prompt has instructions of its own; remove 'instructions' from the "
@@ -121,8 +123,8 @@ class CreateResponseFlow:
             request.body.get("tools"),
             embedder=self._embedder,
             with_results=isinstance(include, list) and "file_search_call.results" in include,
-            allowed_hosts=self._mcp_allowed_hosts,
-            timeout=self._mcp_timeout,
+            allowed_hosts=self._tool_settings.mcp_allowed_hosts,
+            timeout=self._tool_settings.mcp_timeout,
             listed_before=listed_before,
         )
         if self._tools is None:
@@ -188,6 +190,13 @@ class CreateResponseFlow:
             )
             return b",".join(part for part in (prefix, context.items) if part)
         return b""
+
+    def relay(self) -> Relay:
+        """The relay for a streamed answer: one that runs the tool loop when the request
+        has server-side tools."""
+        if self.turns is None or self.backend is None:
+            return StreamRelay(self)
+        return ToolStreamRelay(self, self.turns, self.backend, self.authorization)
 
     def present(self, response: dict[str, Any]) -> None:
         assert self.request is not None

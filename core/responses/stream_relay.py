@@ -8,14 +8,17 @@ ends with a terminal event and `data: [DONE]`, even when the backend's does not.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
 from core.common.sse import SseFrame, SseSplitter, encode_event, json_payload
-from core.responses.create_flow import CreateResponseFlow
 
-__all__ = ["BROKEN", "DONE", "TERMINAL_EVENTS", "StreamRelay", "end_failed"]
+if TYPE_CHECKING:
+    from core.responses.create_flow import CreateResponseFlow
+
+__all__ = ["BROKEN", "DONE", "TERMINAL_EVENTS", "Relay", "StreamRelay", "end_failed"]
 
 _LIFECYCLE = frozenset(
     (
@@ -30,6 +33,23 @@ _LIFECYCLE = frozenset(
 TERMINAL_EVENTS = frozenset(("response.completed", "response.failed", "response.incomplete"))
 DONE = b"data: [DONE]\n\n"
 BROKEN = "The backend stream ended before the response finished."
+
+
+class Relay(Protocol):
+    """A streamed answer on its way to the client, whichever relay carries it."""
+
+    # Whether the relay adds events after the backend's stream ends (a tool loop's
+    # follow-up turns), which needs the proxy's full-duplex body mode.
+    full_duplex: bool
+
+    async def feed(self, chunk: bytes) -> bytes:
+        """Whole events ready for the client; a partial event waits for more bytes."""
+
+    def finish(self) -> AsyncIterator[bytes]:
+        """After the backend's stream ended: the rest of the client's stream."""
+
+    async def abandon(self) -> None:
+        """The stream broke off (backend or client gone): record the response as failed."""
 
 
 async def end_failed(
@@ -55,6 +75,8 @@ async def end_failed(
 
 
 class StreamRelay:
+    full_duplex = False
+
     def __init__(self, flow: CreateResponseFlow) -> None:
         self._flow = flow
         self._splitter = SseSplitter()
@@ -70,13 +92,13 @@ class StreamRelay:
             return b""
         return b"".join([await self._relay(frame) for frame in frames])
 
-    async def finish(self) -> bytes:
+    async def finish(self) -> AsyncIterator[bytes]:
         """The end of the backend's stream: flush, and close the client's stream properly."""
         out = [await self._relay(frame) for frame in self._splitter.flush()]
         if not self._finished:
             out.append(await self._fail(BROKEN))
         out.append(DONE)
-        return b"".join(out)
+        yield b"".join(out)
 
     async def abandon(self) -> None:
         """The stream broke off (backend or client gone): record the response as failed."""

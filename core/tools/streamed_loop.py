@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -23,21 +23,16 @@ from core.common.errors import GatewayError
 from core.common.ids import new_id
 from core.common.sse import SseFrame, SseSplitter, encode_event, json_payload
 from core.responses.backend_client import BackendClient
-from core.responses.create_flow import CreateResponseFlow
-from core.responses.stream_relay import BROKEN, DONE, TERMINAL_EVENTS, StreamRelay, end_failed
+from core.responses.stream_relay import BROKEN, DONE, TERMINAL_EVENTS, end_failed
 from core.tools.registry import GatewayFunction
 from core.tools.turns import ToolTurns, citations
 
-__all__ = ["ToolStreamRelay", "open_relay"]
+if TYPE_CHECKING:
+    from core.responses.create_flow import CreateResponseFlow
+
+__all__ = ["ToolStreamRelay"]
 
 _OPENING = frozenset(("response.created", "response.queued", "response.in_progress"))
-
-
-def open_relay(flow: CreateResponseFlow) -> StreamRelay | ToolStreamRelay:
-    """The relay for a streamed answer: one that can run tools, when the request has any."""
-    if flow.turns is None or flow.backend is None:
-        return StreamRelay(flow)
-    return ToolStreamRelay(flow, flow.turns, flow.backend, flow.authorization)
 
 
 @dataclass(slots=True)
@@ -52,6 +47,8 @@ class _Slot:
 
 
 class ToolStreamRelay:
+    full_duplex = True
+
     def __init__(
         self,
         flow: CreateResponseFlow,

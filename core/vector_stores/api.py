@@ -9,11 +9,12 @@ from typing import Any
 import orjson
 
 from core.common.errors import InvalidRequestError
-from core.common.http import Reply, Request
+from core.common.http import Call, Reply
 from core.common.ids import new_id
-from core.common.listing import list_body, parse_list_params
+from core.common.listing import list_body, page_request
 from core.common.validation import check_array_length, invalid_type, json_object, metadata
 from core.ports import Hit, Stores
+from core.routes import Route
 from core.vector_stores.files_api import VectorStoreFilesApi
 from core.vector_stores.ingestion.chunking import parse_chunking_strategy
 from core.vector_stores.ingestion.embeddings import EmbeddingsClient
@@ -110,6 +111,18 @@ class VectorStoresApi:
         self._embedder = embedder
         self.files = VectorStoreFilesApi(stores)
 
+    def routes(self) -> list[Route]:
+        one = "/v1/vector_stores/{vector_store_id}"
+        return [
+            Route("POST", "/v1/vector_stores", self.create, "create_vector_store", True),
+            Route("GET", "/v1/vector_stores", self.list_stores, "list_vector_stores"),
+            Route("GET", one, self.retrieve, "get_vector_store"),
+            Route("POST", one, self.modify, "modify_vector_store", needs_body=True),
+            Route("DELETE", one, self.delete, "delete_vector_store"),
+            Route("POST", one + "/search", self.search, "search_vector_store", needs_body=True),
+            *self.files.routes(),
+        ]
+
     async def _presented(self, tenant: str, store: dict[str, Any]) -> dict[str, Any]:
         return presented_store(store, await self._meta.files(tenant, store["id"]))
 
@@ -119,7 +132,9 @@ class VectorStoresApi:
             raise store_not_found(store_id)
         return store
 
-    async def create(self, tenant: str, body: bytes) -> Reply:
+    async def create(self, call: Call) -> Reply:
+        tenant = call.tenant
+        body = call.body
         fields = json_object(body)
         file_ids = fields.get("file_ids") or []
         if not isinstance(file_ids, list) or not all(isinstance(f, str) for f in file_ids):
@@ -144,18 +159,26 @@ class VectorStoresApi:
             await self.files.add(tenant, store_id, file_id, stored_strategy, {}, None)
         return Reply(200, orjson.dumps(await self._presented(tenant, store)))
 
-    async def list_stores(self, tenant: str, request: Request) -> Reply:
-        limit, order, after = parse_list_params(request)
-        before = request.one("before")
-        page = await self._meta.page_stores(tenant, limit, order == "desc", after, before)
+    async def list_stores(self, call: Call) -> Reply:
+        tenant = call.tenant
+        request = call.request
+        cursor = page_request(request)
+        page = await self._meta.page_stores(
+            tenant, cursor.limit, cursor.descending, cursor.after, cursor.before
+        )
         data = [await self._presented(tenant, orjson.loads(item)) for item in page.items]
         return Reply(200, list_body(data, page.has_more))
 
-    async def retrieve(self, tenant: str, store_id: str) -> Reply:
+    async def retrieve(self, call: Call) -> Reply:
+        tenant = call.tenant
+        (store_id,) = call.ids
         store = await self._store(tenant, store_id)
         return Reply(200, orjson.dumps(await self._presented(tenant, store)))
 
-    async def modify(self, tenant: str, store_id: str, body: bytes) -> Reply:
+    async def modify(self, call: Call) -> Reply:
+        tenant = call.tenant
+        (store_id,) = call.ids
+        body = call.body
         fields = json_object(body)
         store = await self._store(tenant, store_id)
         if "name" in fields:
@@ -167,14 +190,19 @@ class VectorStoresApi:
         await self._meta.save_store(tenant, store)
         return Reply(200, orjson.dumps(await self._presented(tenant, store)))
 
-    async def delete(self, tenant: str, store_id: str) -> Reply:
+    async def delete(self, call: Call) -> Reply:
+        tenant = call.tenant
+        (store_id,) = call.ids
         if await self._meta.delete_store(tenant, store_id) is None:
             raise store_not_found(store_id)
         await self._stores.chunks.delete_store(tenant, store_id)
         deleted = {"id": store_id, "object": "vector_store.deleted", "deleted": True}
         return Reply(200, orjson.dumps(deleted))
 
-    async def search(self, tenant: str, store_id: str, body: bytes) -> Reply:
+    async def search(self, call: Call) -> Reply:
+        tenant = call.tenant
+        (store_id,) = call.ids
+        body = call.body
         fields = json_object(body)
         store = await self._store(tenant, store_id)
         if (await self._presented(tenant, store))["status"] == "expired":

@@ -9,12 +9,13 @@ from typing import Any
 import orjson
 
 from core.common.errors import InvalidRequestError, NotFoundError
-from core.common.http import Reply, Request
+from core.common.http import Call, Reply, Request
 from core.common.ids import new_id
-from core.common.listing import list_body, parse_list_params
+from core.common.listing import list_body, page_request, window
 from core.common.validation import check_array_length, invalid_type, json_object, missing
-from core.files.api import file_not_found
+from core.files.errors import file_not_found
 from core.ports import Stores
+from core.routes import Route
 from core.vector_stores.ingestion.chunking import parse_chunking_strategy
 from core.vector_stores.objects import attributes, file_counts, store_not_found
 
@@ -27,16 +28,9 @@ _STATUSES = ("in_progress", "completed", "failed", "cancelled")
 def _page(
     files: list[dict[str, Any]], request: Request, status: str | None
 ) -> tuple[list[dict[str, Any]], bool]:
-    limit, order, after = parse_list_params(request)
-    before = request.one("before")
+    """A page of a store's (or a batch's) files, optionally only those in one status."""
     chosen = [f for f in files if status is None or f["status"] == status]
-    if order == "desc":
-        chosen.reverse()
-    ids = [f["id"] for f in chosen]
-    start = ids.index(after) + 1 if after in ids else (len(ids) if after else 0)
-    stop = ids.index(before) if before in ids else len(ids)
-    window = chosen[start:stop]
-    return window[:limit], len(window) > limit
+    return window(chosen, page_request(request))
 
 
 def _status_filter(request: Request) -> str | None:
@@ -54,6 +48,37 @@ class VectorStoreFilesApi:
     def __init__(self, stores: Stores) -> None:
         self._stores = stores
         self._meta = stores.vector_stores
+
+    def routes(self) -> list[Route]:
+        files = "/v1/vector_stores/{vector_store_id}/files"
+        one = files + "/{file_id}"
+        batch = "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}"
+        return [
+            Route("POST", files, self.create, "create_vector_store_file", needs_body=True),
+            Route("GET", files, self.list_files, "list_vector_store_files"),
+            Route("GET", one, self.retrieve, "get_vector_store_file"),
+            Route("POST", one, self.update, "update_vector_store_file_attributes", True),
+            Route("DELETE", one, self.delete, "delete_vector_store_file"),
+            Route("GET", one + "/content", self.content, "retrieve_vector_store_file_content"),
+            Route(
+                "POST",
+                "/v1/vector_stores/{vector_store_id}/file_batches",
+                self.create_batch,
+                "create_vector_store_file_batch",
+                needs_body=True,
+            ),
+            Route("GET", batch, self.retrieve_batch, "get_vector_store_file_batch"),
+            Route(
+                "POST",
+                batch + "/cancel",
+                self.cancel_batch,
+                "cancel_vector_store_file_batch",
+                needs_body=True,
+            ),
+            Route(
+                "GET", batch + "/files", self.list_batch_files, "list_files_in_vector_store_batch"
+            ),
+        ]
 
     async def _store(self, tenant: str, store_id: str) -> dict[str, Any]:
         store = await self._meta.get_store(tenant, store_id)
@@ -92,7 +117,10 @@ class VectorStoreFilesApi:
         await self._stores.ingest.put({**job, "batch_id": batch_id})
         return file
 
-    async def create(self, tenant: str, store_id: str, body: bytes) -> Reply:
+    async def create(self, call: Call) -> Reply:
+        tenant = call.tenant
+        (store_id,) = call.ids
+        body = call.body
         fields = json_object(body)
         file_id = fields.get("file_id")
         if not isinstance(file_id, str):
@@ -104,7 +132,10 @@ class VectorStoreFilesApi:
         file = await self.add(tenant, store_id, file_id, strategy, attrs, None)
         return Reply(200, orjson.dumps(file))
 
-    async def list_files(self, tenant: str, store_id: str, request: Request) -> Reply:
+    async def list_files(self, call: Call) -> Reply:
+        tenant = call.tenant
+        (store_id,) = call.ids
+        request = call.request
         status = _status_filter(request)
         await self._store(tenant, store_id)
         data, more = _page(await self._meta.files(tenant, store_id), request, status)
@@ -119,10 +150,15 @@ class VectorStoreFilesApi:
             )
         return file
 
-    async def retrieve(self, tenant: str, store_id: str, file_id: str) -> Reply:
+    async def retrieve(self, call: Call) -> Reply:
+        tenant = call.tenant
+        store_id, file_id = call.ids
         return Reply(200, orjson.dumps(await self._file(tenant, store_id, file_id)))
 
-    async def update(self, tenant: str, store_id: str, file_id: str, body: bytes) -> Reply:
+    async def update(self, call: Call) -> Reply:
+        tenant = call.tenant
+        store_id, file_id = call.ids
+        body = call.body
         fields = json_object(body)
         if "attributes" not in fields:
             raise missing("attributes")
@@ -134,14 +170,18 @@ class VectorStoreFilesApi:
         await self._stores.chunks.update_attributes(tenant, store_id, file_id, attrs)
         return Reply(200, orjson.dumps(file))
 
-    async def delete(self, tenant: str, store_id: str, file_id: str) -> Reply:
+    async def delete(self, call: Call) -> Reply:
+        tenant = call.tenant
+        store_id, file_id = call.ids
         await self._file(tenant, store_id, file_id)
         await self._meta.remove_file(tenant, store_id, file_id)
         await self._stores.chunks.delete_file(tenant, store_id, file_id)
         deleted = {"id": file_id, "object": "vector_store.file.deleted", "deleted": True}
         return Reply(200, orjson.dumps(deleted))
 
-    async def content(self, tenant: str, store_id: str, file_id: str) -> Reply:
+    async def content(self, call: Call) -> Reply:
+        tenant = call.tenant
+        store_id, file_id = call.ids
         await self._file(tenant, store_id, file_id)
         chunks = await self._stores.chunks.file_chunks(tenant, store_id, file_id)
         page = {
@@ -160,7 +200,10 @@ class VectorStoreFilesApi:
 
     # Batches
 
-    async def create_batch(self, tenant: str, store_id: str, body: bytes) -> Reply:
+    async def create_batch(self, call: Call) -> Reply:
+        tenant = call.tenant
+        (store_id,) = call.ids
+        body = call.body
         fields = json_object(body)
         shared_strategy = fields.get("chunking_strategy")
         shared_attrs = fields.get("attributes")
@@ -204,7 +247,7 @@ class VectorStoreFilesApi:
         await self._meta.save_batch(tenant, batch)
         for file_id, strategy, attrs in checked:
             await self.add(tenant, store_id, file_id, strategy, attrs, batch_id)
-        return await self.retrieve_batch(tenant, store_id, batch_id)
+        return await self._batch_reply(tenant, store_id, batch_id)
 
     async def _batch(self, tenant: str, store_id: str, batch_id: str) -> dict[str, Any]:
         batch = await self._meta.get_batch(tenant, batch_id)
@@ -217,7 +260,11 @@ class VectorStoreFilesApi:
         files = await self._meta.files(tenant, batch["vector_store_id"])
         return [f for f in files if f["id"] in wanted]
 
-    async def retrieve_batch(self, tenant: str, store_id: str, batch_id: str) -> Reply:
+    async def retrieve_batch(self, call: Call) -> Reply:
+        store_id, batch_id = call.ids
+        return await self._batch_reply(call.tenant, store_id, batch_id)
+
+    async def _batch_reply(self, tenant: str, store_id: str, batch_id: str) -> Reply:
         batch = await self._batch(tenant, store_id, batch_id)
         counts = file_counts(await self._batch_files(tenant, batch))
         status = batch["status"]
@@ -226,7 +273,9 @@ class VectorStoreFilesApi:
         shown = {k: v for k, v in batch.items() if k != "file_ids"}
         return Reply(200, orjson.dumps({**shown, "status": status, "file_counts": counts}))
 
-    async def cancel_batch(self, tenant: str, store_id: str, batch_id: str) -> Reply:
+    async def cancel_batch(self, call: Call) -> Reply:
+        tenant = call.tenant
+        store_id, batch_id = call.ids
         batch = await self._batch(tenant, store_id, batch_id)
         if batch["status"] == "in_progress":
             batch["status"] = "cancelled"
@@ -236,11 +285,12 @@ class VectorStoreFilesApi:
                 if file["status"] == "in_progress":
                     file["status"] = "cancelled"
                     await self._meta.update_file(tenant, store_id, file)
-        return await self.retrieve_batch(tenant, store_id, batch_id)
+        return await self._batch_reply(tenant, store_id, batch_id)
 
-    async def list_batch_files(
-        self, tenant: str, store_id: str, batch_id: str, request: Request
-    ) -> Reply:
+    async def list_batch_files(self, call: Call) -> Reply:
+        tenant = call.tenant
+        store_id, batch_id = call.ids
+        request = call.request
         status = _status_filter(request)
         batch = await self._batch(tenant, store_id, batch_id)
         data, more = _page(await self._batch_files(tenant, batch), request, status)

@@ -9,7 +9,7 @@ import pytest
 
 from core.common.errors import InvalidRequestError
 from core.common.http import Request
-from core.common.listing import page, parse_list_params
+from core.common.listing import PageRequest, list_body, page_request, window
 
 _RID = "resp_0123456789abcdef"
 
@@ -24,18 +24,19 @@ def _request(query: str) -> Request:
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("", (20, "desc", None)),
-        ("limit=1", (1, "desc", None)),
-        ("limit=100", (100, "desc", None)),
-        ("limit=7&order=asc", (7, "asc", None)),
-        ("order=desc&after=msg_1", (20, "desc", "msg_1")),
-        ("limit=5&limit=9", (9, "desc", None)),
-        ("order=", (20, "desc", None)),
-        ("after=", (20, "desc", "")),
+        ("", PageRequest(20, True)),
+        ("limit=1", PageRequest(1, True)),
+        ("limit=100", PageRequest(100, True)),
+        ("limit=7&order=asc", PageRequest(7, False)),
+        ("order=desc&after=msg_1", PageRequest(20, True, "msg_1")),
+        ("limit=5&limit=9", PageRequest(9, True)),
+        ("order=", PageRequest(20, True)),
+        ("after=", PageRequest(20, True, "")),
+        ("before=msg_2&after=msg_0", PageRequest(20, True, "msg_0", "msg_2")),
     ],
 )
-def test_parse_list_params(query: str, expected: tuple[int, str, str | None]) -> None:
-    assert parse_list_params(_request(query)) == expected
+def test_page_request(query: str, expected: PageRequest) -> None:
+    assert page_request(_request(query)) == expected
 
 
 @pytest.mark.parametrize(
@@ -51,9 +52,9 @@ def test_parse_list_params(query: str, expected: tuple[int, str, str | None]) ->
         ("order=ASC", "order", "invalid_value"),
     ],
 )
-def test_parse_list_params_rejects(query: str, param: str, code: str) -> None:
+def test_page_request_rejects(query: str, param: str, code: str) -> None:
     with pytest.raises(InvalidRequestError) as caught:
-        parse_list_params(_request(query))
+        page_request(_request(query))
     assert caught.value.status == 400
     assert (caught.value.param, caught.value.code) == (param, code)
 
@@ -63,8 +64,18 @@ def test_parse_list_params_rejects(query: str, param: str, code: str) -> None:
 _ITEMS = [{"id": f"msg_{i}", "n": i} for i in range(5)]
 
 
-def _page(limit: int, order: str, after: str | None) -> dict[str, Any]:
-    result = orjson.loads(page(_ITEMS, limit, order, after))
+def page(
+    items: list[dict[str, Any]],
+    limit: int,
+    order: str,
+    after: str | None,
+    before: str | None = None,
+) -> bytes:
+    return list_body(*window(items, PageRequest(limit, order == "desc", after, before)))
+
+
+def _page(limit: int, order: str, after: str | None, before: str | None = None) -> dict[str, Any]:
+    result = orjson.loads(page(_ITEMS, limit, order, after, before))
     assert isinstance(result, dict)
     return result
 
@@ -138,3 +149,32 @@ def test_paging_through_with_cursors_visits_every_item_once() -> None:
             after = result["last_id"]
         expected = [item["id"] for item in items]
         assert seen == (expected if order == "asc" else expected[::-1])
+
+
+@pytest.mark.parametrize(
+    ("order", "after", "before", "ids", "has_more"),
+    [
+        ("asc", None, "msg_3", ["msg_0", "msg_1", "msg_2"], False),
+        ("asc", "msg_0", "msg_4", ["msg_1", "msg_2", "msg_3"], False),
+        ("desc", None, "msg_1", ["msg_4", "msg_3", "msg_2"], False),
+        ("desc", "msg_4", "msg_0", ["msg_3", "msg_2", "msg_1"], False),
+        ("asc", "msg_3", "msg_1", [], False),
+    ],
+)
+def test_before_bounds_the_page(
+    order: str, after: str | None, before: str, ids: list[str], has_more: bool
+) -> None:
+    result = _page(20, order, after, before)
+    assert _ids(result) == ids
+    assert result["has_more"] is has_more
+
+
+def test_before_with_a_limit_says_more_follow() -> None:
+    result = _page(2, "asc", None, "msg_4")
+    assert (_ids(result), result["has_more"]) == (["msg_0", "msg_1"], True)
+
+
+def test_unknown_before_gives_an_empty_page_as_unknown_after_does() -> None:
+    for order in ("asc", "desc"):
+        assert _ids(_page(20, order, None, "msg_unknown")) == []
+        assert _page(20, order, None, "msg_unknown")["has_more"] is False

@@ -6,73 +6,95 @@ The list endpoints' parameters and paging are in test_list_params_and_paging.py.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import cast
 from urllib.parse import quote
 
 import pytest
 
 from core.common.tenancy import DEFAULT_TENANT, tenant_for
-from core.routes import Route, match_route
+from core.gateway import Gateway
+from core.ports import Stores
 
 _RID = "resp_0123456789abcdef"
 _CID = "conv_0123456789abcdef"
 _IID = "msg_0123456789abcdef"
 
 
+@dataclass(frozen=True)
+class R:
+    """A route as matched: the operation's name and the ids in the path."""
+
+    name: str
+    ids: tuple[str, ...] = ()
+
+
+# The gateway's routes are built without using its stores.
+_NO_STORES = cast(Stores, SimpleNamespace(**{name: None for name in Stores.__dataclass_fields__}))
+_TABLE = Gateway(_NO_STORES).routes
+
+
+def match_route(method: str, path: str) -> R | None:
+    found = _TABLE.match(method, path)
+    return None if found is None else R(found.route.name, found.ids)
+
+
 @pytest.mark.parametrize(
     ("method", "path", "route"),
     [
-        ("POST", "/v1/responses", Route("create_response")),
-        ("POST", "/v1/responses/", Route("create_response")),
-        ("GET", f"/v1/responses/{_RID}", Route("get_response", (_RID,))),
-        ("GET", f"/v1/responses/{_RID}/", Route("get_response", (_RID,))),
-        ("DELETE", f"/v1/responses/{_RID}", Route("delete_response", (_RID,))),
-        ("GET", f"/v1/responses/{_RID}/input_items", Route("list_input_items", (_RID,))),
-        ("GET", f"/v1/responses/{_RID}/input_items/", Route("list_input_items", (_RID,))),
-        ("GET", "/v1/responses/A-z_9", Route("get_response", ("A-z_9",))),
+        ("POST", "/v1/responses", R("create_response")),
+        ("POST", "/v1/responses/", R("create_response")),
+        ("GET", f"/v1/responses/{_RID}", R("get_response", (_RID,))),
+        ("GET", f"/v1/responses/{_RID}/", R("get_response", (_RID,))),
+        ("DELETE", f"/v1/responses/{_RID}", R("delete_response", (_RID,))),
+        ("GET", f"/v1/responses/{_RID}/input_items", R("list_input_items", (_RID,))),
+        ("GET", f"/v1/responses/{_RID}/input_items/", R("list_input_items", (_RID,))),
+        ("GET", "/v1/responses/A-z_9", R("get_response", ("A-z_9",))),
         # Operations the gateway does not implement on its own paths: never the backend's.
-        ("GET", "/v1/responses", Route("invalid_url")),
-        ("DELETE", "/v1/responses", Route("invalid_url")),
-        ("PUT", f"/v1/responses/{_RID}", Route("invalid_url")),
-        ("POST", f"/v1/responses/{_RID}", Route("invalid_url")),
-        ("POST", f"/v1/responses/{_RID}/cancel", Route("invalid_url")),
-        ("DELETE", f"/v1/responses/{_RID}/input_items", Route("invalid_url")),
-        ("GET", f"/v1/responses/{_RID}/input_items/extra", Route("invalid_url")),
-        ("GET", "/v1/responses/bad.id", Route("get_response", ("bad.id",))),
-        ("GET", "/v1/responses/" + "x" * 257, Route("get_response", ("x" * 257,))),
-        ("DELETE", "/v1/responses/" + "x" * 257, Route("delete_response", ("x" * 257,))),
-        ("GET", "/v1/responses/" + "x" * 1025, Route("invalid_url")),
-        ("DELETE", "/v1/responses/" + "x" * 1025, Route("invalid_url")),
-        ("GET", "/v1/responses//input_items", Route("invalid_url")),
-        ("POST", "/v1/conversations", Route("create_conversation")),
-        ("POST", "/v1/conversations/", Route("create_conversation")),
-        ("GET", f"/v1/conversations/{_CID}", Route("get_conversation", (_CID,))),
-        ("POST", f"/v1/conversations/{_CID}", Route("update_conversation", (_CID,))),
-        ("DELETE", f"/v1/conversations/{_CID}/", Route("delete_conversation", (_CID,))),
-        ("GET", f"/v1/conversations/{_CID}/items", Route("list_conversation_items", (_CID,))),
-        ("POST", f"/v1/conversations/{_CID}/items/", Route("add_conversation_items", (_CID,))),
+        ("GET", "/v1/responses", R("invalid_url")),
+        ("DELETE", "/v1/responses", R("invalid_url")),
+        ("PUT", f"/v1/responses/{_RID}", R("invalid_url")),
+        ("POST", f"/v1/responses/{_RID}", R("invalid_url")),
+        ("POST", f"/v1/responses/{_RID}/cancel", R("invalid_url")),
+        ("DELETE", f"/v1/responses/{_RID}/input_items", R("invalid_url")),
+        ("GET", f"/v1/responses/{_RID}/input_items/extra", R("invalid_url")),
+        ("GET", "/v1/responses/bad.id", R("get_response", ("bad.id",))),
+        ("GET", "/v1/responses/" + "x" * 257, R("get_response", ("x" * 257,))),
+        ("DELETE", "/v1/responses/" + "x" * 257, R("delete_response", ("x" * 257,))),
+        ("GET", "/v1/responses/" + "x" * 1025, R("invalid_url")),
+        ("DELETE", "/v1/responses/" + "x" * 1025, R("invalid_url")),
+        ("GET", "/v1/responses//input_items", R("invalid_url")),
+        ("POST", "/v1/conversations", R("create_conversation")),
+        ("POST", "/v1/conversations/", R("create_conversation")),
+        ("GET", f"/v1/conversations/{_CID}", R("get_conversation", (_CID,))),
+        ("POST", f"/v1/conversations/{_CID}", R("update_conversation", (_CID,))),
+        ("DELETE", f"/v1/conversations/{_CID}/", R("delete_conversation", (_CID,))),
+        ("GET", f"/v1/conversations/{_CID}/items", R("list_conversation_items", (_CID,))),
+        ("POST", f"/v1/conversations/{_CID}/items/", R("create_conversation_items", (_CID,))),
         (
             "GET",
             f"/v1/conversations/{_CID}/items/{_IID}",
-            Route("get_conversation_item", (_CID, _IID)),
+            R("get_conversation_item", (_CID, _IID)),
         ),
         (
             "DELETE",
             f"/v1/conversations/{_CID}/items/{_IID}/",
-            Route("delete_conversation_item", (_CID, _IID)),
+            R("delete_conversation_item", (_CID, _IID)),
         ),
         # The gateway owns every conversation path: unknown ones are never the backend's.
-        ("GET", "/v1/conversations", Route("invalid_url")),
-        ("DELETE", "/v1/conversations", Route("invalid_url")),
-        ("PUT", f"/v1/conversations/{_CID}", Route("invalid_url")),
-        ("PATCH", f"/v1/conversations/{_CID}/items", Route("invalid_url")),
-        ("POST", f"/v1/conversations/{_CID}/items/{_IID}", Route("invalid_url")),
-        ("GET", f"/v1/conversations/{_CID}/items/{_IID}/extra", Route("invalid_url")),
-        ("GET", f"/v1/conversations/{_CID}/other", Route("invalid_url")),
-        ("GET", "/v1/conversations/bad.id", Route("get_conversation", ("bad.id",))),
-        ("GET", "/v1/conversations/" + "x" * 1025, Route("invalid_url")),
-        ("GET", f"/v1/conversations/{_CID}/items/" + "x" * 1025, Route("invalid_url")),
-        ("POST", "/v1/conversations/" + "x" * 1025 + "/items", Route("invalid_url")),
-        ("GET", "/v1/conversations//items", Route("invalid_url")),
+        ("GET", "/v1/conversations", R("invalid_url")),
+        ("DELETE", "/v1/conversations", R("invalid_url")),
+        ("PUT", f"/v1/conversations/{_CID}", R("invalid_url")),
+        ("PATCH", f"/v1/conversations/{_CID}/items", R("invalid_url")),
+        ("POST", f"/v1/conversations/{_CID}/items/{_IID}", R("invalid_url")),
+        ("GET", f"/v1/conversations/{_CID}/items/{_IID}/extra", R("invalid_url")),
+        ("GET", f"/v1/conversations/{_CID}/other", R("invalid_url")),
+        ("GET", "/v1/conversations/bad.id", R("get_conversation", ("bad.id",))),
+        ("GET", "/v1/conversations/" + "x" * 1025, R("invalid_url")),
+        ("GET", f"/v1/conversations/{_CID}/items/" + "x" * 1025, R("invalid_url")),
+        ("POST", "/v1/conversations/" + "x" * 1025 + "/items", R("invalid_url")),
+        ("GET", "/v1/conversations//items", R("invalid_url")),
         # Paths that only share a prefix with the gateway's are not its business.
         ("POST", "/v1/responses_foo", None),
         ("GET", "/v1/responses_foo/resp_1", None),
@@ -85,14 +107,14 @@ _IID = "msg_0123456789abcdef"
         ("POST", "/v1/connectors_foo", None),
         ("GET", "/v1/connectorsx/conn_1", None),
         # Connectors: answered by the gateway, every other path under them is invalid.
-        ("POST", "/v1/connectors", Route("create_connector")),
-        ("GET", "/v1/connectors/", Route("list_connectors")),
-        ("GET", "/v1/connectors/conn_1", Route("get_connector", ("conn_1",))),
-        ("POST", "/v1/connectors/conn_1/", Route("update_connector", ("conn_1",))),
-        ("DELETE", "/v1/connectors/conn_1", Route("delete_connector", ("conn_1",))),
-        ("DELETE", "/v1/connectors", Route("invalid_url")),
-        ("PUT", "/v1/connectors/conn_1", Route("invalid_url")),
-        ("GET", "/v1/connectors/conn_1/tools", Route("invalid_url")),
+        ("POST", "/v1/connectors", R("create_connector")),
+        ("GET", "/v1/connectors/", R("list_connectors")),
+        ("GET", "/v1/connectors/conn_1", R("get_connector", ("conn_1",))),
+        ("POST", "/v1/connectors/conn_1/", R("update_connector", ("conn_1",))),
+        ("DELETE", "/v1/connectors/conn_1", R("delete_connector", ("conn_1",))),
+        ("DELETE", "/v1/connectors", R("invalid_url")),
+        ("PUT", "/v1/connectors/conn_1", R("invalid_url")),
+        ("GET", "/v1/connectors/conn_1/tools", R("invalid_url")),
         # Stateless operations: passed through to the backend.
         ("POST", "/v1/responses/input_tokens", None),
         ("POST", "/v1/responses/input_tokens/", None),
@@ -106,21 +128,19 @@ _IID = "msg_0123456789abcdef"
         ("POST", "/v2/responses", None),
     ],
 )
-def test_match_route(method: str, path: str, route: Route | None) -> None:
+def test_match_route(method: str, path: str, route: R | None) -> None:
     assert match_route(method, path) == route
 
 
 @pytest.mark.parametrize("length", [1, 128, 255, 256])
 def test_ids_up_to_256_characters_match(length: int) -> None:
     rid, cid, iid = "r" * length, "c" * length, "i" * length
-    assert match_route("GET", f"/v1/responses/{rid}") == Route("get_response", (rid,))
-    assert match_route("GET", f"/v1/responses/{rid}/input_items/") == Route(
-        "list_input_items", (rid,)
-    )
+    assert match_route("GET", f"/v1/responses/{rid}") == R("get_response", (rid,))
+    assert match_route("GET", f"/v1/responses/{rid}/input_items/") == R("list_input_items", (rid,))
     path = f"/v1/conversations/{cid}/items/{iid}"
-    assert match_route("GET", path) == Route("get_conversation_item", (cid, iid))
-    assert match_route("DELETE", path) == Route("delete_conversation_item", (cid, iid))
-    assert match_route("GET", f"/v1/prompts/{iid}") == Route("get_prompt", (iid,))
+    assert match_route("GET", path) == R("get_conversation_item", (cid, iid))
+    assert match_route("DELETE", path) == R("delete_conversation_item", (cid, iid))
+    assert match_route("GET", f"/v1/prompts/{iid}") == R("get_prompt", (iid,))
 
 
 @pytest.mark.parametrize("length", [257, 512, 1024])
@@ -128,14 +148,12 @@ def test_segments_longer_than_an_id_still_route(length: int) -> None:
     """A segment is matched still percent-encoded, which can make a 256-character id far
     longer; the store, not the router, tells a too-long id from a missing one."""
     rid, cid, iid = "r" * length, "c" * length, "i" * length
-    assert match_route("GET", f"/v1/responses/{rid}") == Route("get_response", (rid,))
-    assert match_route("DELETE", f"/v1/responses/{rid}/") == Route("delete_response", (rid,))
+    assert match_route("GET", f"/v1/responses/{rid}") == R("get_response", (rid,))
+    assert match_route("DELETE", f"/v1/responses/{rid}/") == R("delete_response", (rid,))
     path = f"/v1/conversations/{cid}/items/{iid}"
-    assert match_route("GET", path) == Route("get_conversation_item", (cid, iid))
-    assert match_route("DELETE", path) == Route("delete_conversation_item", (cid, iid))
-    assert match_route("POST", f"/v1/prompts/{cid}/versions") == Route(
-        "create_prompt_version", (cid,)
-    )
+    assert match_route("GET", path) == R("get_conversation_item", (cid, iid))
+    assert match_route("DELETE", path) == R("delete_conversation_item", (cid, iid))
+    assert match_route("POST", f"/v1/prompts/{cid}/versions") == R("create_prompt_version", (cid,))
 
 
 def test_segment_length_is_counted_before_percent_decoding() -> None:
@@ -144,30 +162,30 @@ def test_segment_length_is_counted_before_percent_decoding() -> None:
     assert len(segment) == 1024
     decoded = "A" * 341 + "b"
     path = f"/v1/conversations/{_CID}/items/{segment}"
-    assert match_route("GET", path) == Route("get_conversation_item", (_CID, decoded))
-    assert match_route("GET", f"/v1/responses/{segment}") == Route("get_response", (decoded,))
+    assert match_route("GET", path) == R("get_conversation_item", (_CID, decoded))
+    assert match_route("GET", f"/v1/responses/{segment}") == R("get_response", (decoded,))
     # One more encoded byte is too long, however short the decoded id would be.
-    assert match_route("GET", path + "%41") == Route("invalid_url")
-    assert match_route("GET", f"/v1/responses/{segment}%41") == Route("invalid_url")
+    assert match_route("GET", path + "%41") == R("invalid_url")
+    assert match_route("GET", f"/v1/responses/{segment}%41") == R("invalid_url")
     # Multi-byte characters take 9 encoded characters each: 113 of them fit in 1024.
     wide = "✓" * 113
     encoded = quote(wide, safe="")
     assert len(encoded) == 1017
-    assert match_route("GET", f"/v1/prompts/{encoded}") == Route("get_prompt", (wide,))
+    assert match_route("GET", f"/v1/prompts/{encoded}") == R("get_prompt", (wide,))
 
 
 def test_segments_longer_than_1024_characters_are_invalid_urls() -> None:
     cid, iid = "c" * 1024, "i" * 1024
     path = f"/v1/conversations/{cid}/items/{iid}"
-    assert match_route("GET", path) == Route("get_conversation_item", (cid, iid))
-    assert match_route("GET", path + "x") == Route("invalid_url")
-    assert match_route("DELETE", path + "x") == Route("invalid_url")
-    assert match_route("GET", f"/v1/conversations/{cid}x/items/{iid}") == Route("invalid_url")
-    assert match_route("GET", f"/v1/conversations/{cid}x") == Route("invalid_url")
-    assert match_route("GET", f"/v1/responses/{cid}x") == Route("invalid_url")
-    assert match_route("GET", f"/v1/responses/{cid}x/input_items") == Route("invalid_url")
-    assert match_route("POST", f"/v1/prompts/{cid}x/versions") == Route("invalid_url")
-    assert match_route("GET", f"/v1/files/{cid}x") == Route("invalid_url")
+    assert match_route("GET", path) == R("get_conversation_item", (cid, iid))
+    assert match_route("GET", path + "x") == R("invalid_url")
+    assert match_route("DELETE", path + "x") == R("invalid_url")
+    assert match_route("GET", f"/v1/conversations/{cid}x/items/{iid}") == R("invalid_url")
+    assert match_route("GET", f"/v1/conversations/{cid}x") == R("invalid_url")
+    assert match_route("GET", f"/v1/responses/{cid}x") == R("invalid_url")
+    assert match_route("GET", f"/v1/responses/{cid}x/input_items") == R("invalid_url")
+    assert match_route("POST", f"/v1/prompts/{cid}x/versions") == R("invalid_url")
+    assert match_route("GET", f"/v1/files/{cid}x") == R("invalid_url")
 
 
 @pytest.mark.parametrize(
@@ -176,10 +194,10 @@ def test_segments_longer_than_1024_characters_are_invalid_urls() -> None:
 )
 def test_ids_are_opaque_segments(item_id: str) -> None:
     path = f"/v1/conversations/{_CID}/items/{item_id}"
-    assert match_route("GET", path) == Route("get_conversation_item", (_CID, item_id))
-    assert match_route("DELETE", path + "/") == Route("delete_conversation_item", (_CID, item_id))
-    assert match_route("GET", f"/v1/responses/{item_id}") == Route("get_response", (item_id,))
-    assert match_route("POST", f"/v1/prompts/{item_id}") == Route("update_prompt", (item_id,))
+    assert match_route("GET", path) == R("get_conversation_item", (_CID, item_id))
+    assert match_route("DELETE", path + "/") == R("delete_conversation_item", (_CID, item_id))
+    assert match_route("GET", f"/v1/responses/{item_id}") == R("get_response", (item_id,))
+    assert match_route("POST", f"/v1/prompts/{item_id}") == R("update_prompt", (item_id,))
 
 
 @pytest.mark.parametrize(
@@ -198,24 +216,24 @@ def test_ids_are_opaque_segments(item_id: str) -> None:
 )
 def test_ids_are_percent_decoded(segment: str, decoded: str) -> None:
     path = f"/v1/conversations/{segment}/items/{segment}"
-    assert match_route("GET", path) == Route("get_conversation_item", (decoded, decoded))
-    assert match_route("POST", f"/v1/conversations/{segment}/items") == Route(
-        "add_conversation_items", (decoded,)
+    assert match_route("GET", path) == R("get_conversation_item", (decoded, decoded))
+    assert match_route("POST", f"/v1/conversations/{segment}/items") == R(
+        "create_conversation_items", (decoded,)
     )
-    assert match_route("GET", f"/v1/responses/{segment}/input_items") == Route(
+    assert match_route("GET", f"/v1/responses/{segment}/input_items") == R(
         "list_input_items", (decoded,)
     )
-    assert match_route("GET", f"/v1/prompts/{segment}/versions") == Route(
+    assert match_route("GET", f"/v1/prompts/{segment}/versions") == R(
         "list_prompt_versions", (decoded,)
     )
 
 
 def test_a_decoded_slash_does_not_split_the_path() -> None:
     # Only literal slashes separate segments: an escaped one belongs to its id.
-    assert match_route("GET", "/v1/conversations/conv_1%2Fitems") == Route(
+    assert match_route("GET", "/v1/conversations/conv_1%2Fitems") == R(
         "get_conversation", ("conv_1/items",)
     )
-    assert match_route("GET", "/v1/responses/resp_1%2Finput_items") == Route(
+    assert match_route("GET", "/v1/responses/resp_1%2Finput_items") == R(
         "get_response", ("resp_1/input_items",)
     )
 

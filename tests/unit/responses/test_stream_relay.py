@@ -189,9 +189,13 @@ async def _start(
     return flow, StreamRelay(flow), backend
 
 
+async def _finish(relay: StreamRelay) -> bytes:
+    return b"".join([piece async for piece in relay.finish()])
+
+
 async def _relay(relay: StreamRelay, stream: bytes, seed: int = 0) -> bytes:
     out = [await relay.feed(chunk) for chunk in _chunks(stream, random.Random(seed))]
-    out.append(await relay.finish())
+    out.append(await _finish(relay))
     return b"".join(out)
 
 
@@ -240,7 +244,7 @@ async def test_output_is_independent_of_chunking(
         out = await _relay(relay, stream, seed)
         outputs.append(out.replace(flow.response_id.encode(), b"resp_X"))
     flow, relay, _ = await _start(stores, tenant)
-    whole = await relay.feed(stream) + await relay.finish()
+    whole = await relay.feed(stream) + await _finish(relay)
     outputs.append(whole.replace(flow.response_id.encode(), b"resp_X"))
     assert len(set(outputs)) == 1
 
@@ -275,7 +279,7 @@ async def test_response_is_stored_only_once_the_completed_event_is_produced(
         else:
             assert stored is None
     assert b"event: response.completed\n" in produced
-    produced += await relay.finish()
+    produced += await _finish(relay)
     assert produced.endswith(_DONE)
 
     stored = await store.get(tenant, flow.response_id)
@@ -356,7 +360,7 @@ async def test_empty_backend_stream_fails_the_response(
     store: RedisResponseStore, stores: Stores, tenant: str
 ) -> None:
     flow, relay, _ = await _start(stores, tenant)
-    out = await relay.finish()
+    out = await _finish(relay)
     frames = _frames(out[: -len(_DONE)])
     assert out.endswith(_DONE)
     assert [f.event for f in frames] == ["error", "response.failed"]

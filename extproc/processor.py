@@ -1,0 +1,63 @@
+"""The one interface every request's processor implements, and the pass-through default.
+
+Envoy sends a request's messages on one gRPC stream; the servicer hands each to the
+processor chosen for that request (see `router`). A processor answers a message with
+zero or one `ProcessingResponse`, and may leave a `tail`: more responses to send before
+the next message arrives (the rest of a tool loop).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from core.common.errors import GatewayError, ServerError
+from core.common.http import error_reply
+from extproc.messages import body_reply, headers_reply, immediate
+from extproc.protos import ProcessingRequest, ProcessingResponse
+
+__all__ = ["PassThrough", "Processor"]
+
+log = logging.getLogger(__name__)
+
+
+class Processor:
+    """One HTTP request's handling. Every phase lets the message through unchanged
+    unless a subclass decides otherwise; Envoy only sends the phases a processor's
+    processing mode asks for."""
+
+    tail: AsyncIterator[ProcessingResponse] | None = None
+
+    async def request_headers(self, message: ProcessingRequest) -> ProcessingResponse | None:
+        return headers_reply(response_phase=False)
+
+    async def request_body(self, message: ProcessingRequest) -> ProcessingResponse | None:
+        return body_reply(message.request_body.body, response_phase=False)
+
+    async def request_trailers(self, message: ProcessingRequest) -> ProcessingResponse | None:
+        return None
+
+    async def response_headers(self, message: ProcessingRequest) -> ProcessingResponse | None:
+        return headers_reply(response_phase=True)
+
+    async def response_body(self, message: ProcessingRequest) -> ProcessingResponse | None:
+        return body_reply(message.response_body.body, response_phase=True)
+
+    async def response_trailers(self, message: ProcessingRequest) -> ProcessingResponse | None:
+        return None
+
+    def failure(self, phase: str, error: Exception) -> ProcessingResponse:
+        """The reply to a phase that raised: the client's error in the OpenAI shape."""
+        if not isinstance(error, GatewayError):
+            # A bug or a storage outage fails this request with a proper error body,
+            # never the server.
+            log.error("processing %s failed", phase, exc_info=error)
+            error = ServerError("The gateway failed to process the request.")
+        return immediate(error_reply(error))
+
+    async def close(self) -> None:
+        """Envoy ended the stream (finished, or reset by either side)."""
+
+
+class PassThrough(Processor):
+    """A request the gateway does not handle: it goes to the backend untouched."""

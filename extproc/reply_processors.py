@@ -1,0 +1,88 @@
+"""Requests the gateway answers itself: at once, once the body is read, or (uploads)
+while the body streams in. Nothing reaches the backend."""
+
+from __future__ import annotations
+
+from core.common.errors import GatewayError
+from core.common.http import BodySink, Call, Reply
+from core.routes import Route
+from extproc.messages import headers_reply, immediate
+from extproc.processor import Processor
+from extproc.protos import ProcessingMode, ProcessingRequest, ProcessingResponse
+
+__all__ = ["Answered", "BodyAnswered", "Upload"]
+
+# Buffer the request body, then answer: nothing goes upstream.
+_BODY_MODE = ProcessingMode(
+    request_header_mode=ProcessingMode.SEND, request_body_mode=ProcessingMode.BUFFERED
+)
+
+
+class Answered(Processor):
+    """Answered from the path and query alone."""
+
+    def __init__(self, reply: Reply) -> None:
+        self._reply = reply
+
+    async def request_headers(self, message: ProcessingRequest) -> ProcessingResponse | None:
+        return immediate(self._reply)
+
+
+class BodyAnswered(Processor):
+    """Answered once the (buffered) body is read."""
+
+    def __init__(self, route: Route, call: Call) -> None:
+        self._route = route
+        self._call = call
+
+    async def _answer(self, body: bytes) -> ProcessingResponse:
+        call = Call(self._call.tenant, self._call.ids, self._call.request, body)
+        reply = await self._route.handler(call)
+        assert isinstance(reply, Reply), f"{self._route.name} answers with a reply"
+        return immediate(reply)
+
+    async def request_headers(self, message: ProcessingRequest) -> ProcessingResponse | None:
+        if message.request_headers.end_of_stream:
+            return await self._answer(b"")
+        return headers_reply(response_phase=False, mode=_BODY_MODE)
+
+    async def request_body(self, message: ProcessingRequest) -> ProcessingResponse | None:
+        return await self._answer(message.request_body.body)
+
+
+class Upload(Processor):
+    """An upload: its own filter streams the body (full duplex) without waiting for an
+    answer to the headers, and the only answer is the final reply, so nothing reaches
+    the backend. A refused chunk ends the request at once."""
+
+    def __init__(self, sink: BodySink) -> None:
+        self._sink: BodySink | None = sink
+
+    async def _finish(self) -> ProcessingResponse:
+        sink, self._sink = self._sink, None
+        assert sink is not None
+        return immediate(await sink.finish())
+
+    async def request_headers(self, message: ProcessingRequest) -> ProcessingResponse | None:
+        if message.request_headers.end_of_stream:
+            return await self._finish()
+        return None
+
+    async def request_body(self, message: ProcessingRequest) -> ProcessingResponse | None:
+        if self._sink is None:
+            return None
+        try:
+            await self._sink.feed(message.request_body.body)
+        except GatewayError:
+            self._sink = None  # a refused upload has already dropped what it wrote
+            raise
+        if not message.request_body.end_of_stream:
+            return None
+        return await self._finish()
+
+    async def request_trailers(self, message: ProcessingRequest) -> ProcessingResponse | None:
+        return await self._finish() if self._sink is not None else None
+
+    async def close(self) -> None:
+        if self._sink is not None:
+            await self._sink.abort()

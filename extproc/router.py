@@ -1,0 +1,35 @@
+"""Choosing a request's processor from its headers, by what the gateway makes of it."""
+
+from __future__ import annotations
+
+from core.common.errors import GatewayError
+from core.common.http import Reply, Request, error_reply
+from core.gateway import Gateway
+from core.responses.create_flow import CreateResponseFlow
+from extproc.create_processor import CreateResponse
+from extproc.messages import header_map
+from extproc.processor import PassThrough, Processor
+from extproc.protos import ProcessingRequest
+from extproc.reply_processors import Answered, BodyAnswered, Upload
+
+__all__ = ["open_processor"]
+
+
+async def open_processor(gateway: Gateway, message: ProcessingRequest) -> Processor:
+    """The processor for the request whose headers `message` carries."""
+    headers = header_map(message)
+    request = Request.from_target(headers.get(":method", ""), headers.get(":path", ""), headers)
+    routed = gateway.route(request)
+    if routed is None:
+        return PassThrough()
+    if routed.route.needs_body:
+        return BodyAnswered(routed.route, routed.call)
+    try:
+        outcome = await routed.route.handler(routed.call)
+    except GatewayError as error:
+        return Answered(error_reply(error))
+    if isinstance(outcome, Reply):
+        return Answered(outcome)
+    if isinstance(outcome, CreateResponseFlow):
+        return CreateResponse(outcome)
+    return Upload(outcome)

@@ -1,0 +1,51 @@
+"""Building the stores core needs (its ports) from where the state lives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from core.ports import Stores
+from storage.blobs.local import LocalBlobStore
+from storage.qdrant.index import QdrantChunkIndex
+from storage.redis.connectors import RedisConnectorStore
+from storage.redis.conversations import RedisConversationStore
+from storage.redis.files import RedisFileStore
+from storage.redis.ingest_queue import IngestQueue
+from storage.redis.prompts import RedisPromptStore
+from storage.redis.responses import RedisResponseStore
+from storage.redis.vector_stores import RedisVectorStoreStore
+
+__all__ = ["build_stores"]
+
+
+async def build_stores(
+    redis: Redis,
+    data_dir: Path,
+    *,
+    qdrant_url: str | None = None,
+    qdrant_api_key: str | None = None,
+    dense_size: int | None = None,
+    ingest_claim_after_seconds: float = 60.0,
+) -> Stores:
+    """Redis for state, Qdrant (a server, or embedded under the data dir) for chunks,
+    the data dir for file contents. The caller closes `stores.chunks` when done."""
+    if qdrant_url:
+        index = QdrantChunkIndex(url=qdrant_url, api_key=qdrant_api_key, dense_size=dense_size)
+    else:
+        index = QdrantChunkIndex(path=data_dir / "qdrant", dense_size=dense_size)
+    await index.start()
+    queue = IngestQueue(redis, claim_after_ms=int(ingest_claim_after_seconds * 1000))
+    await queue.ensure_group()
+    return Stores(
+        responses=RedisResponseStore(redis),
+        conversations=RedisConversationStore(redis),
+        prompts=RedisPromptStore(redis),
+        connectors=RedisConnectorStore(redis),
+        files=RedisFileStore(redis),
+        blobs=LocalBlobStore(data_dir / "files"),
+        vector_stores=RedisVectorStoreStore(redis),
+        chunks=index,
+        ingest=queue,
+    )

@@ -1,0 +1,357 @@
+"""The ext_proc processors driven with synthetic ProcessingRequest sequences (no Envoy):
+what each answers, phase by phase, and which processor the router picks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from redis.asyncio import Redis
+
+from core.common.errors import PayloadTooLargeError
+from core.common.http import Call, Reply, Request
+from core.gateway import Gateway
+from core.ports import Stores
+from core.responses.create_flow import CreateResponseFlow
+from core.routes import Route
+from extproc.create_processor import CreateResponse
+from extproc.processor import PassThrough
+from extproc.protos import ProcessingMode, ProcessingRequest, ProcessingResponse
+from extproc.reply_processors import Answered, BodyAnswered, Upload
+from extproc.router import open_processor
+from extproc.server import ExternalProcessor
+from storage.factory import build_stores
+
+# Messages as Envoy sends them
+
+
+def headers(
+    pairs: dict[str, str], *, response: bool = False, end: bool = False
+) -> ProcessingRequest:
+    entries = [{"key": k, "raw_value": v.encode()} for k, v in pairs.items()]
+    block = {"headers": {"headers": entries}, "end_of_stream": end}
+    message = ProcessingRequest()
+    target = message.response_headers if response else message.request_headers
+    target.MergeFrom(type(target)(**block))  # type: ignore[arg-type]
+    return message
+
+
+def request(method: str, path: str, *, end: bool = False, **extra: str) -> ProcessingRequest:
+    return headers({":method": method, ":path": path, **extra}, end=end)
+
+
+def body(data: bytes, *, response: bool = False, end: bool = True) -> ProcessingRequest:
+    message = ProcessingRequest()
+    target = message.response_body if response else message.request_body
+    target.body, target.end_of_stream = data, end
+    return message
+
+
+def immediate(reply: ProcessingResponse | None) -> tuple[int, Any]:
+    assert reply is not None and reply.HasField("immediate_response")
+    answer = reply.immediate_response
+    return answer.status.code, orjson.loads(answer.body)
+
+
+def mode(reply: ProcessingResponse | None) -> ProcessingMode:
+    assert reply is not None and reply.HasField("mode_override")
+    return reply.mode_override
+
+
+def header_sets(reply: ProcessingResponse | None, phase: str) -> dict[str, str]:
+    assert reply is not None
+    mutation = getattr(reply, phase).response.header_mutation
+    return {h.header.key: h.header.raw_value.decode() for h in mutation.set_headers}
+
+
+# The simple processors
+
+
+async def test_pass_through_continues_every_phase() -> None:
+    processor = PassThrough()
+    reply = await processor.request_headers(request("GET", "/v1/models"))
+    assert reply is not None and reply.HasField("request_headers")
+    assert not reply.HasField("mode_override")
+
+
+async def test_answered_replies_at_the_headers() -> None:
+    processor = Answered(Reply(201, b'{"ok":true}'))
+    assert immediate(await processor.request_headers(request("GET", "/x"))) == (201, {"ok": True})
+
+
+async def _echo(call: Call) -> Reply:
+    echoed = {"tenant": call.tenant, "ids": call.ids, "body": call.body.decode()}
+    return Reply(200, orjson.dumps(echoed))
+
+
+_ECHO = Route("POST", "/v1/things/{thing_id}", _echo, "echo_thing", needs_body=True)
+_CALL = Call("t1", ("th_1",), Request("POST", "/v1/things/th_1", {}, {}))
+
+
+async def test_body_answered_buffers_the_body_then_answers() -> None:
+    processor = BodyAnswered(_ECHO, _CALL)
+    opened = mode(await processor.request_headers(request("POST", "/v1/things/th_1")))
+    assert opened.request_body_mode == ProcessingMode.BUFFERED
+    status, answer = immediate(await processor.request_body(body(b"payload")))
+    assert (status, answer) == (200, {"tenant": "t1", "ids": ["th_1"], "body": "payload"})
+
+
+async def test_body_answered_without_a_body_answers_at_the_headers() -> None:
+    processor = BodyAnswered(_ECHO, _CALL)
+    reply = await processor.request_headers(request("POST", "/v1/things/th_1", end=True))
+    assert immediate(reply)[1]["body"] == ""
+
+
+class _Sink:
+    """An upload that keeps what it is fed and refuses more than `limit` bytes."""
+
+    def __init__(self, limit: int = 1 << 20) -> None:
+        self.data, self.aborted, self.limit = b"", False, limit
+
+    async def feed(self, chunk: bytes) -> None:
+        self.data += chunk
+        if len(self.data) > self.limit:
+            await self.abort()
+            raise PayloadTooLargeError("too large", param="file", code="file_too_large")
+
+    async def finish(self) -> Reply:
+        return Reply(200, orjson.dumps({"bytes": len(self.data)}))
+
+    async def abort(self) -> None:
+        self.aborted = True
+
+
+async def test_upload_streams_chunks_then_answers_once() -> None:
+    sink = _Sink()
+    processor = Upload(sink)
+    assert await processor.request_headers(request("POST", "/v1/files")) is None
+    assert await processor.request_body(body(b"abc", end=False)) is None
+    assert immediate(await processor.request_body(body(b"de"))) == (200, {"bytes": 5})
+    await processor.close()
+    assert not sink.aborted  # finished uploads are kept
+
+
+async def test_a_refused_chunk_fails_the_upload_and_close_does_not_abort_twice() -> None:
+    sink = _Sink(limit=2)
+    processor = Upload(sink)
+    with pytest.raises(PayloadTooLargeError):
+        await processor.request_body(body(b"abc", end=False))
+    status, error = immediate(processor.failure("request_body", PayloadTooLargeError("x")))
+    assert status == 413 and error["error"]["type"] == "invalid_request_error"
+    sink.aborted = False
+    await processor.close()
+    assert not sink.aborted
+
+
+async def test_an_upload_cut_off_is_aborted_on_close() -> None:
+    sink = _Sink()
+    processor = Upload(sink)
+    await processor.request_body(body(b"abc", end=False))
+    await processor.close()
+    assert sink.aborted
+
+
+async def test_an_unexpected_failure_is_a_shaped_500() -> None:
+    status, error = immediate(PassThrough().failure("request_body", RuntimeError("boom")))
+    assert status == 500
+    assert error["error"]["message"] == "The gateway failed to process the request."
+
+
+# Creating a response
+
+
+@pytest.fixture
+async def stores(redis_client: Redis, tmp_path: Path) -> AsyncIterator[Stores]:
+    built = await build_stores(redis_client, tmp_path)
+    yield built
+    await built.chunks.close()
+
+
+def _backend_answer(text: str = "Hi.") -> bytes:
+    message = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "status": "completed",
+        "content": [{"type": "output_text", "text": text, "annotations": []}],
+    }
+    response = {"id": "resp_backend", "object": "response", "created_at": 1, "model": "m"}
+    return orjson.dumps({**response, "status": "completed", "output": [message]})
+
+
+async def _opened(stores: Stores, tenant: str, **flow: Any) -> CreateResponse:
+    processor = CreateResponse(CreateResponseFlow(stores, tenant, **flow))
+    opened = await processor.request_headers(request("POST", "/v1/responses"))
+    assert mode(opened).request_body_mode == ProcessingMode.BUFFERED
+    return processor
+
+
+async def test_create_rewrites_the_request_and_presents_the_json_answer(
+    stores: Stores, tenant: str
+) -> None:
+    processor = await _opened(stores, tenant)
+    client = {"model": "m", "input": "Hello", "metadata": {"k": "v"}}
+    sent = await processor.request_body(body(orjson.dumps(client)))
+    assert sent is not None
+    forwarded = sent.request_body.response.body_mutation.body
+    assert header_sets(sent, "request_body")["content-length"] == str(len(forwarded))
+    backend = orjson.loads(forwarded)
+    assert backend["store"] is False and "metadata" not in backend
+    json_mode = mode(await processor.response_headers(headers({":status": "200"}, response=True)))
+    assert json_mode.response_body_mode == ProcessingMode.BUFFERED
+    answer = await processor.response_body(body(_backend_answer(), response=True))
+    assert answer is not None
+    response = orjson.loads(answer.response_body.response.body_mutation.body)
+    assert response["id"].startswith("resp_") and response["id"] != "resp_backend"
+    assert (response["metadata"], response["store"]) == ({"k": "v"}, True)
+    assert await stores.responses.get(tenant, response["id"]) is not None
+
+
+async def test_the_backend_key_replaces_the_clients_authorization(
+    stores: Stores, tenant: str
+) -> None:
+    flow = CreateResponseFlow(stores, tenant, authorization="Bearer backend-key")
+    processor = CreateResponse(flow)
+    sent = await processor.request_headers(
+        request("POST", "/v1/responses", authorization="Bearer client-key")
+    )
+    assert header_sets(sent, "request_headers") == {"authorization": "Bearer backend-key"}
+    mutation = sent.request_headers.response.header_mutation if sent else None
+    assert mutation is not None and list(mutation.remove_headers) == ["accept-encoding"]
+
+
+async def test_an_empty_create_body_is_a_400(stores: Stores, tenant: str) -> None:
+    processor = CreateResponse(CreateResponseFlow(stores, tenant))
+    with pytest.raises(Exception) as caught:
+        await processor.request_headers(request("POST", "/v1/responses", end=True))
+    status, error = immediate(processor.failure("request_headers", caught.value))
+    assert status == 400 and "empty" in error["error"]["message"]
+
+
+async def test_a_backend_error_is_rewritten_in_place(stores: Stores, tenant: str) -> None:
+    processor = await _opened(stores, tenant)
+    await processor.request_body(body(b'{"model": "m", "input": "x"}'))
+    answer = headers({":status": "429", "x-envoy-upstream-service-time": "3"}, response=True)
+    assert mode(await processor.response_headers(answer)).response_body_mode == (
+        ProcessingMode.BUFFERED
+    )
+    raw = b'{"object":"error","message":"slow down","type":"RateLimitError","code":429}'
+    with pytest.raises(Exception) as caught:
+        await processor.response_body(body(raw, response=True))
+    reply = processor.failure("response_body", caught.value)
+    rewritten = orjson.loads(reply.response_body.response.body_mutation.body)
+    assert header_sets(reply, "response_body")[":status"] == "429"
+    assert rewritten["error"]["message"] == "slow down"
+
+
+async def test_envoys_own_error_reply_is_left_alone(stores: Stores, tenant: str) -> None:
+    processor = await _opened(stores, tenant)
+    await processor.request_body(body(b'{"model": "m", "input": "x"}'))
+    reply = await processor.response_headers(headers({":status": "503"}, response=True))
+    assert reply is not None and not reply.HasField("mode_override")
+
+
+def _sse(*events: dict[str, Any]) -> bytes:
+    return b"".join(
+        b"event: " + str(e["type"]).encode() + b"\ndata: " + orjson.dumps(e) + b"\n\n"
+        for e in events
+    )
+
+
+async def test_a_stream_is_relayed_chunk_by_chunk_and_stored(stores: Stores, tenant: str) -> None:
+    processor = await _opened(stores, tenant)
+    await processor.request_body(body(b'{"model": "m", "input": "x", "stream": true}'))
+    sse = headers({":status": "200", "content-type": "text/event-stream"}, response=True)
+    assert mode(await processor.response_headers(sse)).response_body_mode == (
+        ProcessingMode.STREAMED
+    )
+    done = orjson.loads(_backend_answer())
+    stream = _sse(
+        {"type": "response.created", "response": {**done, "status": "in_progress", "output": []}},
+        {"type": "response.output_text.delta", "output_index": 0, "delta": "Hi."},
+        {"type": "response.completed", "response": done},
+    )
+    first = await processor.response_body(body(stream[:40], response=True, end=False))
+    rest = await processor.response_body(body(stream[40:], response=True))
+    assert first is not None and rest is not None
+    out = first.response_body.response.body_mutation.body
+    out += rest.response_body.response.body_mutation.body
+    assert out.endswith(b"data: [DONE]\n\n")
+    completed = [line for line in out.split(b"\n") if b'"response.completed"' in line][-1]
+    response_id = orjson.loads(completed.removeprefix(b"data: "))["response"]["id"]
+    assert await stores.responses.get(tenant, response_id) is not None
+
+
+async def test_a_stream_cut_off_is_recorded_as_failed_on_close(stores: Stores, tenant: str) -> None:
+    processor = await _opened(stores, tenant)
+    await processor.request_body(body(b'{"model": "m", "input": "x", "stream": true}'))
+    sse = headers({":status": "200", "content-type": "text/event-stream"}, response=True)
+    await processor.response_headers(sse)
+    opening = {**orjson.loads(_backend_answer()), "status": "in_progress", "output": []}
+    out = await processor.response_body(
+        body(_sse({"type": "response.created", "response": opening}), response=True, end=False)
+    )
+    assert out is not None
+    created = out.response_body.response.body_mutation.body.split(b"data: ")[1]
+    response_id = orjson.loads(created)["response"]["id"]
+    await processor.close()
+    stored = await stores.responses.get(tenant, response_id)
+    assert stored is not None and orjson.loads(stored.record)["status"] == "failed"
+
+
+# Routing
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kind"),
+    [
+        ("GET", "/v1/models", PassThrough),
+        ("POST", "/v1/responses", CreateResponse),
+        ("POST", "/v1/conversations", BodyAnswered),
+        ("GET", "/v1/conversations/conv_missing", Answered),
+        ("GET", "/v1/nothing-here", PassThrough),
+        ("PUT", "/v1/files", Answered),
+    ],
+)
+async def test_the_router_picks_the_processor(
+    stores: Stores, method: str, path: str, kind: type
+) -> None:
+    assert isinstance(await open_processor(Gateway(stores), request(method, path)), kind)
+
+
+async def test_the_router_opens_an_upload(stores: Stores) -> None:
+    message = request("POST", "/v1/files", **{"content-type": "multipart/form-data; boundary=b"})
+    assert isinstance(await open_processor(Gateway(stores), message), Upload)
+
+
+async def _messages(*messages: ProcessingRequest) -> AsyncIterator[ProcessingRequest]:
+    for message in messages:
+        yield message
+
+
+async def test_the_servicer_answers_a_stream_and_stops_at_an_immediate_reply(
+    stores: Stores,
+) -> None:
+    servicer = ExternalProcessor(Gateway(stores))
+    stream = _messages(
+        request("POST", "/v1/conversations", authorization="Bearer k"),
+        body(b'{"metadata": {"a": "b"}}'),
+        body(b"never read"),
+    )
+    replies = [reply async for reply in servicer.Process(stream, None)]
+    assert len(replies) == 2
+    status, conversation = immediate(replies[1])
+    assert status == 200 and conversation["metadata"] == {"a": "b"}
+
+
+async def test_the_servicer_answers_a_missing_one_with_a_404(stores: Stores) -> None:
+    servicer = ExternalProcessor(Gateway(stores))
+    stream = _messages(request("GET", "/v1/responses/resp_missing"))
+    [reply] = [reply async for reply in servicer.Process(stream, None)]
+    status, error = immediate(reply)
+    assert status == 404 and error["error"]["message"] == (
+        "Response with id 'resp_missing' not found."
+    )
