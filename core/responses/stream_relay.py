@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
+from core.common.response_stream import BROKEN, DONE, TERMINAL_EVENTS, end_failed
 from core.common.sse import SseFrame, SseSplitter, encode_event, json_payload
 
 if TYPE_CHECKING:
     from core.responses.create_flow import CreateResponseFlow
 
-__all__ = ["BROKEN", "DONE", "TERMINAL_EVENTS", "Relay", "StreamRelay", "end_failed"]
+__all__ = ["Relay", "StreamRelay"]
 
 _LIFECYCLE = frozenset(
     (
@@ -30,9 +31,6 @@ _LIFECYCLE = frozenset(
         "response.incomplete",
     )
 )
-TERMINAL_EVENTS = frozenset(("response.completed", "response.failed", "response.incomplete"))
-DONE = b"data: [DONE]\n\n"
-BROKEN = "The backend stream ended before the response finished."
 
 
 class Relay(Protocol):
@@ -50,28 +48,6 @@ class Relay(Protocol):
 
     async def abandon(self) -> None:
         """The stream broke off (backend or client gone): record the response as failed."""
-
-
-async def end_failed(
-    flow: CreateResponseFlow,
-    snapshot: dict[str, Any] | None,
-    output: list[Any],
-    message: str,
-    sequence: int,
-) -> tuple[bytes, int]:
-    """An `error` event then `response.failed`, as the hosted API ends a broken stream,
-    with the response stored as failed: the events and the last sequence number used."""
-    error = {"code": "server_error", "message": message}
-    notice = {"type": "error", **error, "param": None, "sequence_number": sequence + 1}
-    response = dict(snapshot or {"created_at": 0, "model": None})
-    response.update(status="failed", error=error, output=output)
-    flow.present(response)
-    await flow.persist(response)
-    failed = {"type": "response.failed", "response": response, "sequence_number": sequence + 2}
-    events = encode_event("error", orjson.dumps(notice)) + encode_event(
-        "response.failed", orjson.dumps(failed)
-    )
-    return events, sequence + 2
 
 
 class StreamRelay:

@@ -10,10 +10,12 @@ the tool's own item.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.responses.backend_client import BackendClient
 from core.tools.turns import ToolTurns
+
+if TYPE_CHECKING:
+    from core.responses.backend_client import BackendClient
 
 __all__ = ["run_tool_loop"]
 

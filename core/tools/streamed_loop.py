@@ -21,13 +21,13 @@ import orjson
 
 from core.common.errors import GatewayError
 from core.common.ids import new_id
+from core.common.response_stream import BROKEN, DONE, TERMINAL_EVENTS, end_failed
 from core.common.sse import SseFrame, SseSplitter, encode_event, json_payload
-from core.responses.backend_client import BackendClient
-from core.responses.stream_relay import BROKEN, DONE, TERMINAL_EVENTS, end_failed
 from core.tools.registry import GatewayFunction
 from core.tools.turns import ToolTurns, citations
 
 if TYPE_CHECKING:
+    from core.responses.backend_client import BackendClient
     from core.responses.create_flow import CreateResponseFlow
 
 __all__ = ["ToolStreamRelay"]

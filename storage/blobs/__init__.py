@@ -1,0 +1,3 @@
+"""File contents as blobs."""
+
+__all__: list[str] = []
