@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 import orjson
 import redis
-from redis.asyncio import Redis
 
 from core.common.ids import new_id
-from storage.redis.client import connect
 from storage.redis.conversations import RedisConversationStore
-from support.harness import RedisServer
 
 Pair = tuple[str, bytes]
-
-
-@asynccontextmanager
-async def open_store(redis_server: RedisServer) -> AsyncIterator[RedisConversationStore]:
-    """A store on a connection of its own, closed afterwards."""
-    client: Redis = connect(redis_server.url)
-    yield RedisConversationStore(client)
-    await client.aclose()
 
 
 def record(conversation_id: str, **metadata: str) -> bytes:
