@@ -8,7 +8,7 @@ then the request body (`body`) and/or the parsed request (`request`), by those n
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,7 @@ async def call(
     tenant: str,
     *path_ids: str,
     body: Any = None,
-    query: dict[str, str | list[str]] | None = None,
+    query: Mapping[str, str | list[str]] | None = None,
     method: str = "GET",
 ) -> Answer:
     """Run `handler` for `tenant`; `body` is sent as JSON (bytes as they are)."""
