@@ -38,7 +38,6 @@ def start_backend() -> tuple[subprocess.Popen[str], int]:
             "support.fake_backend",
             "--port",
             str(port),
-            "--no-record",
         ],
         cwd=ROOT / "tests",
         stdout=subprocess.PIPE,

@@ -1,5 +1,5 @@
 """Fixtures every suite shares: the session's Redis, a tenant of the test's own, the
-scripted fake backend."""
+scripted fake backend and a recorder of what it receives during one test."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import redis
 from redis.asyncio import Redis
-from support.fake_backend import BackendThread
+from support.fake_backend import BackendRecorder, BackendThread
 from support.harness import RedisServer
 
 from storage.redis.client import connect
@@ -42,6 +42,14 @@ def backend() -> Iterator[BackendThread]:
     thread.start()
     yield thread
     thread.stop()
+
+
+@pytest.fixture
+def recorder(backend: BackendThread) -> Iterator[BackendRecorder]:
+    """The requests the fake backend receives during this test, and only those: tests
+    never see each other's calls, whatever order they run in."""
+    with backend.recording() as seen:
+        yield seen
 
 
 @pytest.fixture

@@ -41,6 +41,22 @@ def http(stack: Stack) -> Iterator[httpx.Client]:
         yield raw
 
 
+@pytest.fixture
+def own_client(stack: Stack) -> Iterator[openai.OpenAI]:
+    """An SDK client of a tenant of its own, so listings hold only this test's objects."""
+    key = f"sk-own-{uuid.uuid4().hex}"
+    with openai.OpenAI(base_url=stack.base_url, api_key=key, max_retries=0) as sdk:
+        yield sdk
+
+
+@pytest.fixture
+def stranger(stack: Stack) -> Iterator[httpx.Client]:
+    """Raw HTTP as a tenant of its own, to show another tenant sees nothing."""
+    headers = {"authorization": f"Bearer sk-other-{uuid.uuid4().hex}"}
+    with httpx.Client(base_url=stack.base_url, headers=headers, timeout=30) as raw:
+        yield raw
+
+
 @pytest.fixture(scope="session")
 def servers() -> Iterator[dict[str, McpServerProcess]]:
     """Real MCP servers (the mcp SDK) on 127.0.0.1, one of each kind."""

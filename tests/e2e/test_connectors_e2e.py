@@ -4,7 +4,6 @@ tenancy, persistence, and header values (credentials) never leaving the gateway.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any, cast
 
 import httpx
@@ -43,14 +42,6 @@ def stored_headers(db: redis.Redis, client: Http, connector_id: str) -> JSON:
     raw = db.hget(f"{tenant_prefix(tenant)}cn:{connector_id}", "hdr")
     assert isinstance(raw, bytes)
     return cast(JSON, orjson.loads(raw))
-
-
-@pytest.fixture
-def stranger(stack: Stack) -> Iterator[Http]:
-    """Raw HTTP as a tenant of its own."""
-    headers = {"authorization": f"Bearer sk-other-{uuid.uuid4().hex}"}
-    with httpx.Client(base_url=stack.base_url, headers=headers, timeout=30) as raw:
-        yield raw
 
 
 def test_create_and_retrieve(http: Http, redis_sync: redis.Redis) -> None:

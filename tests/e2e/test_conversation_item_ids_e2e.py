@@ -12,7 +12,7 @@ from urllib.parse import quote
 import httpx
 import openai
 import pytest
-from support.fake_backend import BackendThread
+from support.fake_backend import BackendRecorder
 
 JSON = dict[str, Any]
 
@@ -194,7 +194,7 @@ _RENAMES = [
 
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
 def test_a_response_reusing_item_ids_adds_the_whole_turn(
-    client: openai.OpenAI, http: httpx.Client, backend: BackendThread, stream: bool
+    client: openai.OpenAI, http: httpx.Client, recorder: BackendRecorder, stream: bool
 ) -> None:
     m = uuid.uuid4().hex
     ids = [template.format(m=m) for template, _ in _RENAMES]
@@ -204,10 +204,10 @@ def test_a_response_reusing_item_ids_adds_the_whole_turn(
     assert [i["id"] for i in history] == ids
     turn = [message("new", f"fresh.{m}")]
     turn += [message(f"again {n}", item_id) for n, item_id in enumerate(ids)]
-    backend.clear()
+    recorder.clear()
     body: JSON = {"model": "m", "input": turn, "conversation": conversation.id}
     response = respond(client, body, stream)
-    [sent] = [r.body["input"] for r in backend.requests if r.path == "/v1/responses"]
+    [sent] = [r.body["input"] for r in recorder.requests if r.path == "/v1/responses"]
     assert sent[: len(ids)] == history  # the model saw the items as the client sent them
     assert [i["id"] for i in sent[len(ids) :]] == [f"fresh.{m}", *ids]
 
@@ -237,7 +237,7 @@ def test_a_response_reusing_item_ids_adds_the_whole_turn(
 
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
 def test_a_response_repeating_an_id_in_its_input_adds_every_item(
-    client: openai.OpenAI, http: httpx.Client, backend: BackendThread, stream: bool
+    client: openai.OpenAI, http: httpx.Client, recorder: BackendRecorder, stream: bool
 ) -> None:
     m = uuid.uuid4().hex
     twice, dotted = f"msg_twice{m}", f"has.dot{m}"
@@ -250,10 +250,10 @@ def test_a_response_repeating_an_id_in_its_input_adds_every_item(
         message("four", dotted),
         message("five", twice),
     ]
-    backend.clear()
+    recorder.clear()
     body: JSON = {"model": "m", "input": turn, "conversation": conversation.id}
     response = respond(client, body, stream)
-    [sent] = [r.body["input"] for r in backend.requests if r.path == "/v1/responses"]
+    [sent] = [r.body["input"] for r in recorder.requests if r.path == "/v1/responses"]
     assert [i["id"] for i in sent[1:]] == [twice, dotted, twice, dotted, twice]  # as sent
 
     items = all_items(http, conversation.id)
@@ -288,7 +288,7 @@ def test_a_response_repeating_an_id_in_its_input_adds_every_item(
 def test_an_output_id_equal_to_an_input_id_is_renamed(
     client: openai.OpenAI,
     http: httpx.Client,
-    backend: BackendThread,
+    recorder: BackendRecorder,
     stream: bool,
     template: str,
     prefix: str,
@@ -319,11 +319,10 @@ def test_an_output_id_equal_to_an_input_id_is_renamed(
     assert all_items(http, conversation.id) == [*history, question]
 
 
-def test_a_dotted_response_id_is_looked_up(http: httpx.Client, backend: BackendThread) -> None:
-    backend.clear()
+def test_a_dotted_response_id_is_looked_up(http: httpx.Client, recorder: BackendRecorder) -> None:
     for method in ("GET", "DELETE"):
         resp = http.request(method, "/responses/bad.id")
         assert assert_error(resp, 404, None, None) == "Response with id 'bad.id' not found."
     resp = http.get("/responses/bad%2Eid/input_items")
     assert assert_error(resp, 404, None, None) == "Response with id 'bad.id' not found."
-    assert backend.requests == []
+    assert recorder.requests == []

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from support.fake_backend import BackendThread
+from support.fake_backend import BackendRecorder, BackendThread
 from support.harness import RedisServer, Stack
 
 JSON = dict[str, Any]
@@ -42,8 +42,8 @@ def all_items(http: httpx.Client, conversation_id: str) -> list[JSON]:
     return items
 
 
-def backend_inputs(backend: BackendThread) -> list[list[JSON]]:
-    return [r.body["input"] for r in backend.requests if r.path == "/v1/responses"]
+def backend_inputs(recorder: BackendRecorder) -> list[list[JSON]]:
+    return [r.body["input"] for r in recorder.requests if r.path == "/v1/responses"]
 
 
 def test_conversation_lifecycle(client: openai.OpenAI, http: httpx.Client) -> None:
@@ -146,7 +146,7 @@ def test_items_api(client: openai.OpenAI, http: httpx.Client) -> None:
 
 @pytest.mark.parametrize("by_object", [False, True], ids=["id", "object"])
 def test_responses_continue_the_conversation(
-    client: openai.OpenAI, http: httpx.Client, backend: BackendThread, by_object: bool
+    client: openai.OpenAI, http: httpx.Client, recorder: BackendRecorder, by_object: bool
 ) -> None:
     m = marker()
     conversation = client.conversations.create(items=[message(f"first {m}")])
@@ -154,11 +154,11 @@ def test_responses_continue_the_conversation(
     history = all_items(http, conversation.id)
     param: Any = {"id": conversation.id} if by_object else conversation.id
 
-    backend.clear()
+    recorder.clear()
     resp = client.responses.create(model="m", input=f"ask {m}", conversation=param)
     assert resp.output_text == f"reply to: ask {m}"
     assert resp.conversation is not None and resp.conversation.id == conversation.id
-    [sent] = backend_inputs(backend)
+    [sent] = backend_inputs(recorder)
     assert sent[:2] == history  # the conversation's items, then the new input
     assert len(sent) == 3 and text_of(sent[2]) == f"ask {m}"
     items = all_items(http, conversation.id)
@@ -168,10 +168,10 @@ def test_responses_continue_the_conversation(
     assert stored["conversation"] == {"id": conversation.id}
 
     # Several input items are added in order, after the previous turn.
-    backend.clear()
+    recorder.clear()
     turn = [message(f"rule {m}", "developer"), message(f"again {m}")]
     second = client.responses.create(model="m", input=turn, conversation=param)  # type: ignore[arg-type]
-    [sent] = backend_inputs(backend)
+    [sent] = backend_inputs(recorder)
     assert sent[:4] == items
     assert [text_of(i) for i in sent[4:]] == [f"rule {m}", f"again {m}"]
     after = all_items(http, conversation.id)
@@ -209,7 +209,7 @@ def sse_types(raw: str) -> list[str]:
 def test_a_failed_response_adds_nothing(
     client: openai.OpenAI,
     http: httpx.Client,
-    backend: BackendThread,
+    recorder: BackendRecorder,
     model: str,
     stream: bool,
     status: int,
@@ -217,13 +217,13 @@ def test_a_failed_response_adds_nothing(
     m = marker()
     conversation = client.conversations.create(items=[message(f"kept {m}")])
     before = all_items(http, conversation.id)
-    backend.clear()
+    recorder.clear()
     body = {"model": model, "input": f"lost {m}", "conversation": conversation.id}
     resp = http.post("/responses", json={**body, "stream": stream})
     assert resp.status_code == status, resp.text
     if stream:
         assert sse_types(resp.text)[-1] == "response.failed"
-    [sent] = backend_inputs(backend)  # the backend did get the conversation's items
+    [sent] = backend_inputs(recorder)  # the backend did get the conversation's items
     assert sent[:1] == before and text_of(sent[1]) == f"lost {m}"
     assert all_items(http, conversation.id) == before
 
@@ -265,32 +265,31 @@ BACKEND_404 = {
     ["/conversations_foo", "/conversations_foo/conv_1/items", "/prompts_foo", "/responses_foo"],
 )
 def test_a_path_only_sharing_a_prefix_is_the_backends(
-    http: httpx.Client, backend: BackendThread, path: str
+    http: httpx.Client, recorder: BackendRecorder, path: str
 ) -> None:
-    backend.clear()
     resp = http.post(path, json={"n": 1})
     assert (resp.status_code, resp.json()) == (404, BACKEND_404)
-    assert [(r.method, r.path, r.body) for r in backend.requests] == [
+    assert [(r.method, r.path, r.body) for r in recorder.requests] == [
         ("POST", f"/v1{path}", {"n": 1})
     ]
 
 
 def test_a_path_only_sharing_a_prefix_skips_the_processor(
-    redis_server: RedisServer, backend: BackendThread
+    redis_server: RedisServer, backend: BackendThread, recorder: BackendRecorder
 ) -> None:
     """It takes the generic route: the backend path rewrite, and no processor at all."""
     gateway = Stack(backend.url, redis_server.url)  # a backend without a path prefix
     try:
         gateway.start()
         gateway.sidecar.stop()
-        backend.clear()
+        recorder.clear()
         with httpx.Client(base_url=gateway.base_url, timeout=30) as raw:
             resp = raw.get("/conversations_foo", params={"limit": 1})
             assert (resp.status_code, resp.json()) == (404, BACKEND_404)
-            assert [r.path for r in backend.requests] == ["/conversations_foo?limit=1"]
+            assert [r.path for r in recorder.requests] == ["/conversations_foo?limit=1"]
             # The gateway's own paths need the processor, which is gone: they fail closed.
             for path in ("/conversations", "/conversations/conv_1", "/prompts/p.1"):
                 assert raw.get(path).status_code == 503, path
-            assert len(backend.requests) == 1
+            assert len(recorder.requests) == 1
     finally:
         gateway.stop()

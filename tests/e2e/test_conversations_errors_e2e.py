@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import openai
 import pytest
 import redis
-from support.fake_backend import BackendThread
-from support.harness import Stack
+from support.fake_backend import BackendRecorder
 
 JSON = dict[str, Any]
 CONVERSATIONS = "or:*:c:conv_*"
@@ -47,13 +45,6 @@ def conversation(http: httpx.Client) -> JSON:
     assert resp.status_code == 200, resp.text
     created: JSON = resp.json()
     return created
-
-
-@pytest.fixture
-def other_tenant(stack: Stack) -> Iterator[httpx.Client]:
-    headers = {"authorization": f"Bearer sk-other-{uuid.uuid4().hex}"}
-    with httpx.Client(base_url=stack.base_url, headers=headers, timeout=30) as raw:
-        yield raw
 
 
 def snapshot(http: httpx.Client, conversation_id: str) -> tuple[JSON, JSON]:
@@ -103,7 +94,7 @@ INVALID: list[tuple[str, str | None, Any, JSON, str | None, str | None]] = [
 @pytest.mark.parametrize(("method", "path", "body", "query", "param", "code"), INVALID)
 def test_invalid_requests_change_nothing(
     http: httpx.Client,
-    backend: BackendThread,
+    recorder: BackendRecorder,
     redis_sync: redis.Redis,
     conversation: JSON,
     method: str,
@@ -115,14 +106,14 @@ def test_invalid_requests_change_nothing(
 ) -> None:
     url = "/conversations" if path is None else f"/conversations/{conversation['id']}{path}"
     before, count = snapshot(http, conversation["id"]), len(redis_sync.keys(CONVERSATIONS))
-    backend.clear()
+    recorder.clear()
     content = body if isinstance(body, bytes) else None if body is None else json.dumps(body)
     headers = {"content-type": "application/json"}
     resp = http.request(method, url, content=content, params=query, headers=headers)
     assert_error(resp, 400, param, code)
     assert snapshot(http, conversation["id"]) == before
     assert len(redis_sync.keys(CONVERSATIONS)) == count
-    assert backend.requests == []
+    assert recorder.requests == []
 
 
 def test_malformed_json_message(http: httpx.Client) -> None:
@@ -197,7 +188,7 @@ def test_unknown_ids_through_the_sdk(client: openai.OpenAI) -> None:
 @pytest.mark.parametrize(("method", "path", "body"), OPERATIONS)
 def test_another_tenant_gets_404(
     http: httpx.Client,
-    other_tenant: httpx.Client,
+    stranger: httpx.Client,
     conversation: JSON,
     method: str,
     path: str,
@@ -205,7 +196,7 @@ def test_another_tenant_gets_404(
 ) -> None:
     before = snapshot(http, conversation["id"])
     item_id = before[1]["data"][0]["id"]
-    resp = other_tenant.request(method, path.format(c=conversation["id"], i=item_id), json=body)
+    resp = stranger.request(method, path.format(c=conversation["id"], i=item_id), json=body)
     assert_error(resp, 404, "conversation_id", None)
     assert snapshot(http, conversation["id"]) == before
 
@@ -213,41 +204,41 @@ def test_another_tenant_gets_404(
 @pytest.mark.parametrize("stream", [False, True])
 def test_another_tenants_conversation_in_a_response_is_404(
     http: httpx.Client,
-    other_tenant: httpx.Client,
-    backend: BackendThread,
+    stranger: httpx.Client,
+    recorder: BackendRecorder,
     conversation: JSON,
     stream: bool,
 ) -> None:
     before = snapshot(http, conversation["id"])
-    backend.clear()
+    recorder.clear()
     body = {"model": "m", "input": "x", "conversation": conversation["id"], "stream": stream}
-    resp = other_tenant.post("/responses", json=body)
+    resp = stranger.post("/responses", json=body)
     message = f"Conversation with id '{conversation['id']}' not found."
     assert_error(resp, 404, "conversation", None, message)
-    assert backend.requests == []
+    assert recorder.requests == []
     assert snapshot(http, conversation["id"]) == before
 
 
 @pytest.mark.parametrize("conversation_param", ["id", "object"])
 def test_unknown_conversation_in_a_response_is_404(
-    client: openai.OpenAI, http: httpx.Client, backend: BackendThread, conversation_param: str
+    client: openai.OpenAI, http: httpx.Client, recorder: BackendRecorder, conversation_param: str
 ) -> None:
     missing = f"conv_{uuid.uuid4().hex}"
     value: Any = missing if conversation_param == "id" else {"id": missing}
-    backend.clear()
+    recorder.clear()
     resp = http.post("/responses", json={"model": "m", "input": "x", "conversation": value})
     assert_error(resp, 404, "conversation", None, f"Conversation with id '{missing}' not found.")
     with pytest.raises(openai.NotFoundError):
         client.responses.create(model="m", input="x", conversation=value)
-    assert backend.requests == []
+    assert recorder.requests == []
 
 
 def test_conversation_with_previous_response_id_is_400(
-    client: openai.OpenAI, http: httpx.Client, backend: BackendThread, conversation: JSON
+    client: openai.OpenAI, http: httpx.Client, recorder: BackendRecorder, conversation: JSON
 ) -> None:
     previous = client.responses.create(model="m", input=f"first {uuid.uuid4().hex}")
     before = snapshot(http, conversation["id"])
-    backend.clear()
+    recorder.clear()
     body = {"model": "m", "input": "x", "previous_response_id": previous.id}
     resp = http.post("/responses", json={**body, "conversation": conversation["id"]})
     assert_error(resp, 400, "conversation", "mutually_exclusive_parameters")
@@ -256,7 +247,7 @@ def test_conversation_with_previous_response_id_is_400(
     assert caught.value.code == "mutually_exclusive_parameters"
     resp = http.post("/responses", json={"model": "m", "input": "x", "conversation": {}})
     assert_error(resp, 400, "conversation.id", "missing_required_parameter")
-    assert backend.requests == []
+    assert recorder.requests == []
     assert snapshot(http, conversation["id"]) == before
 
 
@@ -273,12 +264,11 @@ def test_conversation_with_previous_response_id_is_400(
     ],
 )
 def test_unknown_conversation_path_is_404(
-    http: httpx.Client, backend: BackendThread, method: str, path: str
+    http: httpx.Client, recorder: BackendRecorder, method: str, path: str
 ) -> None:
-    backend.clear()
     resp = http.request(method, path)
     assert_error(resp, 404, None, None, f"Invalid URL ({method} /v1{path})")
-    assert backend.requests == []
+    assert recorder.requests == []
 
 
 @pytest.mark.parametrize(
@@ -295,9 +285,8 @@ def test_unknown_conversation_path_is_404(
     ],
 )
 def test_any_path_segment_is_a_conversation_id(
-    http: httpx.Client, backend: BackendThread, path: str, conversation_id: str
+    http: httpx.Client, recorder: BackendRecorder, path: str, conversation_id: str
 ) -> None:
-    backend.clear()
     message = f"Conversation with id '{conversation_id}' not found."
     assert_error(http.get(path), 404, "conversation_id", None, message)
-    assert backend.requests == []
+    assert recorder.requests == []

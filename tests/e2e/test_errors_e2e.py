@@ -15,7 +15,7 @@ import httpx
 import openai
 import pytest
 import redis
-from support.fake_backend import BackendThread
+from support.fake_backend import BackendRecorder, BackendThread
 from support.harness import RedisServer, Stack, free_port
 
 JSON = dict[str, Any]
@@ -85,16 +85,15 @@ INVALID: list[tuple[bytes, str, str | None, str | None]] = [
 @pytest.mark.parametrize(("body", "message", "param", "code"), INVALID)
 def test_invalid_create(
     http: httpx.Client,
-    backend: BackendThread,
+    recorder: BackendRecorder,
     body: bytes,
     message: str,
     param: str | None,
     code: str | None,
 ) -> None:
-    backend.clear()
     resp = http.post("/responses", content=body, headers={"content-type": "application/json"})
     assert_error(resp, 400, message, param=param, code=code)
-    assert backend.requests == []  # rejected before reaching the backend
+    assert recorder.requests == []  # rejected before reaching the backend
 
 
 def test_invalid_create_through_sdk(client: openai.OpenAI) -> None:
@@ -137,12 +136,11 @@ def test_input_items_limit_bounds(
     [("GET", "/responses/a/b/c"), ("GET", "/responses"), ("POST", "/responses/resp_x")],
 )
 def test_unknown_path_is_404(
-    http: httpx.Client, backend: BackendThread, method: str, path: str
+    http: httpx.Client, recorder: BackendRecorder, method: str, path: str
 ) -> None:
-    backend.clear()
     resp = http.request(method, path, json={"model": "m", "input": "x"})
     assert_error(resp, 404, f"Invalid URL ({method} /v1{path})")
-    assert backend.requests == []
+    assert recorder.requests == []
 
 
 BACKEND_ERRORS: list[tuple[str, int, str, str, str | None, str | None]] = [
@@ -254,18 +252,20 @@ def test_backend_unreachable_is_502(redis_server: RedisServer) -> None:
             assert_error(resp, 502, message, "server_error", prefix=True)
 
 
-def test_sidecar_down_is_an_openai_error(redis_server: RedisServer, backend: BackendThread) -> None:
+def test_sidecar_down_is_an_openai_error(
+    redis_server: RedisServer, backend: BackendThread, recorder: BackendRecorder
+) -> None:
     """Envoy fails closed when the processor is gone, still in the OpenAI error shape."""
     with (
         other_stack(f"{backend.url}/v1", redis_server) as gateway,
         httpx.Client(base_url=gateway.base_url, timeout=30) as raw,
     ):
         gateway.sidecar.stop()
-        backend.clear()
+        recorder.clear()
         for method in ("GET", "POST"):
             resp = raw.request(method, "/responses/resp_x", json={"model": "m", "input": "x"})
             assert resp.status_code == 503
-            assert backend.requests == []  # never leaked to the backend
+            assert recorder.requests == []  # never leaked to the backend
             assert resp.headers.get("content-type", "").startswith("application/json"), resp
             error = resp.json()["error"]
             assert sorted(error) == ["code", "message", "param", "type"]

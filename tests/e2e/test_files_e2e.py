@@ -9,14 +9,13 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Iterator
 
 import httpx
 import openai
 import pytest
-from support.fake_backend import BackendThread
+from support.fake_backend import BackendRecorder
 from support.harness import Stack, wait_until
-from support.vector_fixtures import blob_path, new_key, sdk, stored_paths
+from support.vector_fixtures import blob_path, new_key, stored_paths
 
 OPENAI_FILE_REQUIRED = {"id", "object", "bytes", "created_at", "filename", "purpose", "status"}
 BOUNDARY = "gw-test-boundary"
@@ -31,13 +30,6 @@ def multipart(parts: list[tuple[str, bytes, str | None]], close: bool = True) ->
         out += f"--{BOUNDARY}\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
         out += value + b"\r\n"
     return out + (f"--{BOUNDARY}--\r\n".encode() if close else b"")
-
-
-@pytest.fixture
-def own(stack: Stack) -> Iterator[openai.OpenAI]:
-    """A client of a tenant of its own, so listings hold only this test's files."""
-    with sdk(stack) as client:
-        yield client
 
 
 def test_upload_retrieve_content_delete(
@@ -67,22 +59,25 @@ def test_upload_retrieve_content_delete(
             call(created.id)
 
 
-def test_list_filters_pages_and_orders(own: openai.OpenAI) -> None:
+def test_list_filters_pages_and_orders(own_client: openai.OpenAI) -> None:
     purposes = ["assistants", "user_data", "assistants", "batch"]
-    ids = [own.files.create(file=(f"f{i}.txt", b"x"), purpose=p).id for i, p in enumerate(purposes)]
-    assert [f.id for f in own.files.list()] == ids[::-1]  # newest first by default
-    assert [f.id for f in own.files.list(order="asc")] == ids
-    assert [f.id for f in own.files.list(purpose="assistants")] == [ids[2], ids[0]]
-    first = own.files.list(limit=2)
+    ids = [
+        own_client.files.create(file=(f"f{i}.txt", b"x"), purpose=p).id
+        for i, p in enumerate(purposes)
+    ]
+    assert [f.id for f in own_client.files.list()] == ids[::-1]  # newest first by default
+    assert [f.id for f in own_client.files.list(order="asc")] == ids
+    assert [f.id for f in own_client.files.list(purpose="assistants")] == [ids[2], ids[0]]
+    first = own_client.files.list(limit=2)
     assert ([f.id for f in first.data], first.has_more) == (ids[:1:-1], True)
-    rest = own.files.list(limit=2, after=ids[2])
+    rest = own_client.files.list(limit=2, after=ids[2])
     assert ([f.id for f in rest.data], rest.has_more) == ([ids[1], ids[0]], False)
-    page = own.files.list(order="asc", after=ids[1], limit=1)
+    page = own_client.files.list(order="asc", after=ids[1], limit=1)
     assert ([f.id for f in page.data], page.has_more) == ([ids[2]], True)
-    assert [f.id for f in own.files.list(limit=1)] == ids[::-1]  # the SDK follows `after`
+    assert [f.id for f in own_client.files.list(limit=1)] == ids[::-1]  # the SDK follows `after`
     for bad in ({"limit": 0}, {"limit": 10001}, {"order": "up"}):
         with pytest.raises(openai.BadRequestError):
-            own.files.list(**bad)  # type: ignore[arg-type]
+            own_client.files.list(**bad)  # type: ignore[arg-type]
 
 
 def test_expires_after(client: openai.OpenAI) -> None:
@@ -151,9 +146,8 @@ def test_client_gone_mid_upload_leaves_nothing(stack: Stack) -> None:
 
 
 def test_backend_never_sees_files_requests(
-    client: openai.OpenAI, http: httpx.Client, backend: BackendThread
+    client: openai.OpenAI, http: httpx.Client, recorder: BackendRecorder
 ) -> None:
-    backend.clear()
     f = client.files.create(file=("b.txt", b"backend must not see this"), purpose="assistants")
     client.files.list(limit=5)
     client.files.retrieve(f.id)
@@ -162,7 +156,7 @@ def test_backend_never_sees_files_requests(
     http.get("/files/file-missing")
     http.post("/files", content=b"{}", headers={"content-type": "application/json"})
     http.post("/files", content=multipart([("file", b"x", "a")], close=False), headers=MULTIPART)
-    assert [r.path for r in backend.requests if "/files" in r.path] == []
+    assert [r.path for r in recorder.requests if "/files" in r.path] == []
 
 
 def test_large_upload_round_trips(stack: Stack, client: openai.OpenAI) -> None:

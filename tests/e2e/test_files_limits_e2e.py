@@ -13,7 +13,7 @@ import pytest
 import redis
 from support.fake_backend import BackendThread
 from support.harness import Stack, wait_until
-from support.vector_fixtures import blob_path, private_stack, sdk, stored_paths, wait_ingested
+from support.vector_fixtures import blob_path, private_stack, sdk_for, stored_paths, wait_ingested
 
 LIMIT = 1 << 20
 BOUNDARY = "gw-limit-boundary"
@@ -65,7 +65,7 @@ def post_upload(stack: Stack, body: Iterator[bytes], length: int | None) -> http
 
 def test_over_the_limit_is_413_and_leaves_nothing(tuned: Stack) -> None:
     before = stored_paths(tuned)
-    with sdk(tuned) as client:
+    with sdk_for(tuned) as client:
         with pytest.raises(openai.APIStatusError) as error:
             client.files.create(file=("big.bin", b"b" * (LIMIT + 1)), purpose="assistants")
         assert error.value.status_code == 413
@@ -108,7 +108,7 @@ def test_upload_is_streamed_not_buffered(backend: BackendThread) -> None:
 
 
 def test_expired_files_are_hidden_then_reaped(tuned: Stack, tuned_redis: redis.Redis) -> None:
-    with sdk(tuned) as client:
+    with sdk_for(tuned) as client:
         keep = client.files.create(file=("keep.txt", b"kept apple"), purpose="assistants")
         doomed = client.files.create(
             file=("doomed.txt", b"doomed apple"),
@@ -148,7 +148,7 @@ def test_expired_files_are_hidden_then_reaped(tuned: Stack, tuned_redis: redis.R
 
 
 def test_files_survive_a_sidecar_restart(tuned: Stack) -> None:
-    with sdk(tuned) as client:
+    with sdk_for(tuned) as client:
         made = [
             client.files.create(file=(f"p{i}.bin", os.urandom(1000 + i)), purpose="user_data")
             for i in range(2)

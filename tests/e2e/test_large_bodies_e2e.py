@@ -5,19 +5,19 @@ from __future__ import annotations
 import uuid
 
 import openai
-from support.fake_backend import BackendThread
+from support.fake_backend import BackendRecorder
 
 
 def test_a_5_mib_input_and_answer_pass_both_ways(
-    client: openai.OpenAI, backend: BackendThread
+    client: openai.OpenAI, recorder: BackendRecorder
 ) -> None:
     text = uuid.uuid4().hex + "x" * (5 << 20)
     response = client.responses.create(model="m", input=text)
     assert response.output_text == f"reply to: {text}"
     # Stored and replayed whole: the next turn sends the backend both big items.
-    backend.clear()
+    recorder.clear()
     follow = client.responses.create(model="m", input="and?", previous_response_id=response.id)
-    sent = backend.requests[-1].body["input"]
+    [sent] = [r.body["input"] for r in recorder.requests]
     assert sent[0]["content"][0]["text"] == text
     assert sent[1]["content"][0]["text"] == f"reply to: {text}"
     assert follow.output_text == "reply to: and?"

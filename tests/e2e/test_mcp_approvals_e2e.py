@@ -9,7 +9,7 @@ from typing import Any
 
 import openai
 import pytest
-from support.fake_backend import BackendThread
+from support.fake_backend import BackendRecorder
 from support.mcp_servers import McpServerProcess
 from support.tool_items import backend_inputs, no_mcp_items, types
 
@@ -47,9 +47,8 @@ def error_of(raised: pytest.ExceptionInfo[openai.APIStatusError]) -> JSON:
 
 
 def test_default_policy_asks_before_calling(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], recorder: BackendRecorder
 ) -> None:
-    backend.clear()
     first = ask(sdk, servers)
     request = first.output[1]
     assert (request.server_label, request.name) == ("calc", "add")
@@ -57,7 +56,7 @@ def test_default_policy_asks_before_calling(
     assert request.id and request.id != first.output[0].id
     assert first.status == "completed"
     # The model was asked once; the tool did not run, so there was no follow-up turn.
-    assert len(backend.requests) == 1
+    assert len(recorder.requests) == 1
     assert not any(item.type == "mcp_call" for item in first.output)
     stored = sdk.responses.retrieve(first.id)
     assert types(stored.output) == ["mcp_list_tools", "mcp_approval_request"]
@@ -65,11 +64,11 @@ def test_default_policy_asks_before_calling(
 
 
 def test_approved_call_runs_on_the_next_turn_and_the_chain_replays(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], recorder: BackendRecorder
 ) -> None:
     first = ask(sdk, servers)
     request_id = first.output[1].id
-    backend.clear()
+    recorder.clear()
     second = sdk.responses.create(
         model="m",
         previous_response_id=first.id,
@@ -84,7 +83,7 @@ def test_approved_call_runs_on_the_next_turn_and_the_chain_replays(
     assert json.loads(call.arguments) == {"a": 2, "b": 40}
     assert second.output_text == "tool said: 42"
     assert second.status == "completed"
-    (seen,) = backend_inputs(backend)
+    (seen,) = backend_inputs(recorder)
     assert types(seen) == ["message", "function_call", "function_call_output"]
     function_call, function_output = seen[-2:]
     assert function_call["name"] == "calc__add" and function_call["arguments"] == ADD
@@ -96,13 +95,13 @@ def test_approved_call_runs_on_the_next_turn_and_the_chain_replays(
     assert no_mcp_items(seen)
     assert sdk.responses.retrieve(second.id).output[0].approval_request_id == request_id
 
-    backend.clear()
+    recorder.clear()
     third = sdk.responses.create(
         model="m", previous_response_id=second.id, input="thanks", tools=[calc(servers)]
     )
     assert types(third.output) == ["message"]
     assert third.output_text == "reply to: thanks"
-    (seen,) = backend_inputs(backend)
+    (seen,) = backend_inputs(recorder)
     assert no_mcp_items(seen)
     assert types(seen) == [
         "message", "function_call", "function_call_output", "message", "message"
@@ -111,10 +110,10 @@ def test_approved_call_runs_on_the_next_turn_and_the_chain_replays(
 
 
 def test_denied_call_is_reported_to_the_model(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], recorder: BackendRecorder
 ) -> None:
     first = ask(sdk, servers)
-    backend.clear()
+    recorder.clear()
     second = sdk.responses.create(
         model="m",
         previous_response_id=first.id,
@@ -124,16 +123,16 @@ def test_denied_call_is_reported_to_the_model(
     assert types(second.output) == ["message"]
     denial = "The user did not approve this tool call. Reason: no thanks"
     assert second.output_text == f"tool said: {denial}"
-    (seen,) = backend_inputs(backend)
+    (seen,) = backend_inputs(recorder)
     assert seen[-1]["type"] == "function_call_output" and seen[-1]["output"] == denial
     assert no_mcp_items(seen)
 
 
 def test_approved_call_past_max_tool_calls_is_not_run(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], recorder: BackendRecorder
 ) -> None:
     first = ask(sdk, servers)
-    backend.clear()
+    recorder.clear()
     second = sdk.responses.create(
         model="m",
         previous_response_id=first.id,
@@ -145,7 +144,7 @@ def test_approved_call_past_max_tool_calls_is_not_run(
     assert second.status == "incomplete"
     assert second.incomplete_details is not None
     assert second.incomplete_details.reason == "max_tool_calls"
-    (seen,) = backend_inputs(backend)
+    (seen,) = backend_inputs(recorder)
     not_run = "The tool call was not run: the response reached max_tool_calls."
     assert seen[-1]["type"] == "function_call_output" and seen[-1]["output"] == not_run
 
@@ -180,10 +179,10 @@ def test_require_approval_policies(
 
 
 def test_unknown_approval_request_id_is_refused(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], recorder: BackendRecorder
 ) -> None:
     first = ask(sdk, servers)
-    backend.clear()
+    recorder.clear()
     with pytest.raises(openai.BadRequestError) as refused:
         sdk.responses.create(
             model="m",
@@ -195,7 +194,7 @@ def test_unknown_approval_request_id_is_refused(
     body = error_of(refused)
     assert (body["param"], body["code"]) == ("input", "invalid_value")
     assert "mcpr_unknown" in body["message"]
-    assert backend.requests == []
+    assert recorder.requests == []
 
 
 def replayed_request(item: Any) -> JSON:
@@ -210,13 +209,13 @@ def replayed_request(item: Any) -> JSON:
 
 
 def test_stateless_approval_with_the_request_in_the_input(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], recorder: BackendRecorder
 ) -> None:
     """Without a stored chain (`store: false`) the client sends the request back with
     its answer, as it does with the hosted API."""
     first = ask(sdk, servers, store=False)
     request = first.output[1]
-    backend.clear()
+    recorder.clear()
     second = sdk.responses.create(
         model="m",
         input=[
@@ -230,18 +229,18 @@ def test_stateless_approval_with_the_request_in_the_input(
     assert types(second.output) == ["mcp_list_tools", "mcp_call", "message"]
     assert (second.output[1].output, second.output[1].approval_request_id) == ("42", request.id)
     assert second.output_text == "tool said: 42"
-    (seen,) = backend_inputs(backend)
+    (seen,) = backend_inputs(recorder)
     assert types(seen) == ["message", "function_call", "function_call_output"]
     assert seen[-1]["output"] == "42" and no_mcp_items(seen)
 
 
 def test_approval_in_a_conversation(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], recorder: BackendRecorder
 ) -> None:
     conversation = sdk.conversations.create()
     first = ask(sdk, servers, conversation=conversation.id)
     request_id = first.output[1].id
-    backend.clear()
+    recorder.clear()
     second = sdk.responses.create(
         model="m",
         conversation=conversation.id,
@@ -251,16 +250,16 @@ def test_approval_in_a_conversation(
     assert types(second.output)[-2:] == ["mcp_call", "message"]
     assert second.output[-2].approval_request_id == request_id
     assert second.output_text == "tool said: 42"
-    (seen,) = backend_inputs(backend)
+    (seen,) = backend_inputs(recorder)
     assert types(seen) == ["message", "function_call", "function_call_output"]
     assert no_mcp_items(seen)
     # A later turn of the conversation replays the approved call as a function call.
-    backend.clear()
+    recorder.clear()
     third = sdk.responses.create(
         model="m", conversation=conversation.id, input="thanks", tools=[calc(servers)]
     )
     assert third.output_text == "reply to: thanks"
-    (seen,) = backend_inputs(backend)
+    (seen,) = backend_inputs(recorder)
     assert no_mcp_items(seen)
     assert types(seen) == [
         "message", "function_call", "function_call_output", "message", "message"
@@ -269,11 +268,11 @@ def test_approval_in_a_conversation(
 
 
 def test_approval_for_a_server_not_among_the_tools_is_refused(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], recorder: BackendRecorder
 ) -> None:
     first = ask(sdk, servers, store=False)
     request = first.output[1]
-    backend.clear()
+    recorder.clear()
     with pytest.raises(openai.BadRequestError) as refused:
         sdk.responses.create(
             model="m",
@@ -283,34 +282,33 @@ def test_approval_for_a_server_not_among_the_tools_is_refused(
         )
     body = error_of(refused)
     assert (body["param"], body["code"]) == ("tools", "invalid_value")
-    assert backend.requests == []
+    assert recorder.requests == []
 
 
 def test_approval_without_any_tools_is_refused(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], recorder: BackendRecorder
 ) -> None:
     """Without tools the request's server is not among them either: the answer cannot
     be honoured, so it is refused rather than silently dropped."""
     first = ask(sdk, servers)
-    backend.clear()
+    recorder.clear()
     with pytest.raises(openai.BadRequestError) as refused:
         sdk.responses.create(
             model="m", previous_response_id=first.id, input=[approval(first.output[1].id)]
         )
     assert error_of(refused)["param"] == "tools"
-    assert backend.requests == []
+    assert recorder.requests == []
 
 
 def test_approval_response_without_approve_is_refused(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], recorder: BackendRecorder
 ) -> None:
-    backend.clear()
     item = {"type": "mcp_approval_response", "approval_request_id": "mcpr_x"}
     with pytest.raises(openai.BadRequestError) as refused:
         sdk.responses.create(model="m", input=[item], tools=[calc(servers)])  # type: ignore[list-item]
     body = error_of(refused)
     assert (body["param"], body["code"]) == ("input[0].approve", "invalid_type")
-    assert backend.requests == []
+    assert recorder.requests == []
 
 
 def events_of(stream: Any) -> list[Any]:
@@ -319,9 +317,8 @@ def events_of(stream: Any) -> list[Any]:
 
 
 def test_streamed_approval_request(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], recorder: BackendRecorder
 ) -> None:
-    backend.clear()
     events = events_of(
         sdk.responses.create(
             model="m", input=f"call calc__add {ADD}", tools=[calc(servers)], stream=True
@@ -342,19 +339,19 @@ def test_streamed_approval_request(
     assert completed.status == "completed"
     assert types(completed.output) == ["mcp_list_tools", "mcp_approval_request"]
     assert completed.output[1].id == request.id
-    assert len(backend.requests) == 1
+    assert len(recorder.requests) == 1
     stored = sdk.responses.retrieve(completed.id)
     assert types(stored.output) == ["mcp_list_tools", "mcp_approval_request"]
 
 
 def test_streamed_approved_call_comes_first(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], recorder: BackendRecorder
 ) -> None:
     """The approved call's events come before the model's answer; the chain's list is
     reused, so no `mcp_list_tools` events."""
     first = ask(sdk, servers)
     request = first.output[1]
-    backend.clear()
+    recorder.clear()
     events = events_of(
         sdk.responses.create(
             model="m",
@@ -372,4 +369,4 @@ def test_streamed_approved_call_comes_first(
     assert (done[0].output, done[0].approval_request_id) == ("42", request.id)
     final = events[-1].response
     assert final.status == "completed" and final.output_text == "tool said: 42"
-    assert len(backend.requests) == 1
+    assert len(recorder.requests) == 1

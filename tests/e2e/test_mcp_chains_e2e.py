@@ -10,7 +10,7 @@ from typing import Any, cast
 import httpx
 import openai
 import pytest
-from support.fake_backend import BackendThread
+from support.fake_backend import BackendRecorder
 from support.harness import Stack
 from support.mcp_servers import McpServerProcess
 from support.tool_items import backend_inputs, no_mcp_items, types
@@ -20,7 +20,7 @@ ADD = '{"a":2,"b":40}'
 
 
 @pytest.fixture
-def http(gateway: Stack, key: str) -> Iterator[httpx.Client]:
+def gateway_http(gateway: Stack, key: str) -> Iterator[httpx.Client]:
     """Raw HTTP as the same tenant as `sdk`, for the Connectors API."""
     headers = {"authorization": f"Bearer {key}"}
     with httpx.Client(base_url=gateway.base_url, headers=headers, timeout=30) as raw:
@@ -48,12 +48,12 @@ def error_of(raised: pytest.ExceptionInfo[openai.APIStatusError]) -> JSON:
 
 
 def test_the_tool_list_is_reused_along_a_chain(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], recorder: BackendRecorder
 ) -> None:
     tool = mcp(servers["healthy"])
     first = sdk.responses.create(model="m", input=f"call calc__add {ADD}", tools=[tool])
     assert types(first.output) == ["mcp_list_tools", "mcp_call", "message"]
-    backend.clear()
+    recorder.clear()
     second = sdk.responses.create(
         model="m",
         previous_response_id=first.id,
@@ -63,12 +63,12 @@ def test_the_tool_list_is_reused_along_a_chain(
     assert types(second.output) == ["mcp_call", "message"]
     assert second.output[0].output == "again" and second.output_text == "tool said: again"
     # The reused list still offers the server's tools to the model.
-    offered = {t["name"] for t in backend.requests[0].body["tools"]}
+    offered = {t["name"] for t in recorder.requests[0].body["tools"]}
     assert offered == {"calc__add", "calc__echo", "calc__whoami"}
     # The earlier turn reaches the backend as function calls, never as mcp_* items.
-    for seen in backend_inputs(backend):
+    for seen in backend_inputs(recorder):
         assert no_mcp_items(seen)
-    assert types(backend_inputs(backend)[0]) == [
+    assert types(backend_inputs(recorder)[0]) == [
         "message", "function_call", "function_call_output", "message", "message"
     ]  # fmt: skip
     third = sdk.responses.create(
@@ -78,13 +78,13 @@ def test_the_tool_list_is_reused_along_a_chain(
 
 
 def test_another_server_url_under_the_same_label_is_listed_again(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], recorder: BackendRecorder
 ) -> None:
     first = sdk.responses.create(
         model="m", input=f"call calc__add {ADD}", tools=[mcp(servers["healthy"])]
     )
     assert types(first.output)[0] == "mcp_list_tools"
-    backend.clear()
+    recorder.clear()
     second = sdk.responses.create(
         model="m",
         previous_response_id=first.id,
@@ -94,7 +94,7 @@ def test_another_server_url_under_the_same_label_is_listed_again(
     assert types(second.output) == ["mcp_list_tools", "mcp_call", "message"]
     assert [t.name for t in second.output[0].tools] == ["explode"]
     assert second.output[1].error is not None and "moved" in str(second.output[1].error)
-    assert {t["name"] for t in backend.requests[0].body["tools"]} == {"calc__explode"}
+    assert {t["name"] for t in recorder.requests[0].body["tools"]} == {"calc__explode"}
     # The new list is the chain's from now on: the next turn on that server reuses it.
     third = sdk.responses.create(
         model="m",
@@ -110,12 +110,12 @@ def test_another_server_url_under_the_same_label_is_listed_again(
 
 def test_connector_supplies_url_credentials_and_policy(
     sdk: openai.OpenAI,
-    http: httpx.Client,
+    gateway_http: httpx.Client,
     servers: dict[str, McpServerProcess],
-    backend: BackendThread,
+    recorder: BackendRecorder,
 ) -> None:
     secret = f"s3cret-{uuid.uuid4().hex}"
-    reply = http.post(
+    reply = gateway_http.post(
         "/connectors",
         json={
             "server_url": servers["healthy"].url,
@@ -134,7 +134,7 @@ def test_connector_supplies_url_credentials_and_policy(
     assert echoed["connector_id"] == cid and echoed.get("headers") is None
     assert secret not in str(echoed)
 
-    backend.clear()
+    recorder.clear()
     raw = sdk.responses.with_raw_response.create(
         model="m",
         input='call c__echo {"text":"x"}',
@@ -144,18 +144,20 @@ def test_connector_supplies_url_credentials_and_policy(
     assert types(response.output) == ["mcp_list_tools", "mcp_call", "message"]
     assert response.output[1].output == "x"
     assert secret not in raw.http_response.text
-    retrieved = http.get(f"/responses/{response.id}")
+    retrieved = gateway_http.get(f"/responses/{response.id}")
     assert retrieved.status_code == 200 and secret not in retrieved.text
-    assert secret not in http.get(f"/connectors/{cid}").text
+    assert secret not in gateway_http.get(f"/connectors/{cid}").text
     # Nor does the backend ever see the credential.
-    assert all(secret not in str(r.body) and secret not in str(r.headers) for r in backend.requests)
+    assert all(
+        secret not in str(r.body) and secret not in str(r.headers) for r in recorder.requests
+    )
 
 
 def test_request_headers_override_the_connectors(
-    sdk: openai.OpenAI, http: httpx.Client, servers: dict[str, McpServerProcess]
+    sdk: openai.OpenAI, gateway_http: httpx.Client, servers: dict[str, McpServerProcess]
 ) -> None:
     cid = connector(
-        http,
+        gateway_http,
         server_url=servers["healthy"].url,
         headers={"Authorization": "Bearer from-connector"},
         require_approval="never",
@@ -173,45 +175,47 @@ def test_request_headers_override_the_connectors(
 
 def test_connector_allowed_tools_apply_unless_the_tool_gives_its_own(
     sdk: openai.OpenAI,
-    http: httpx.Client,
+    gateway_http: httpx.Client,
     servers: dict[str, McpServerProcess],
-    backend: BackendThread,
+    recorder: BackendRecorder,
 ) -> None:
     cid = connector(
-        http, server_url=servers["healthy"].url, allowed_tools=["echo"], require_approval="never"
+        gateway_http,
+        server_url=servers["healthy"].url,
+        allowed_tools=["echo"],
+        require_approval="never",
     )["id"]
     tool: JSON = {"type": "mcp", "server_label": "c", "connector_id": cid}
-    backend.clear()
+    recorder.clear()
     response = sdk.responses.create(model="m", input="hello", tools=[tool])  # type: ignore[list-item]
     assert [t.name for t in response.output[0].tools] == ["echo"]
-    assert [t["name"] for t in backend.requests[0].body["tools"]] == ["c__echo"]
-    backend.clear()
+    assert [t["name"] for t in recorder.requests[0].body["tools"]] == ["c__echo"]
+    recorder.clear()
     own = sdk.responses.create(
         model="m",
         input="hello",
         tools=[{**tool, "allowed_tools": ["add"]}],  # type: ignore[list-item]
     )
     assert [t.name for t in own.output[0].tools] == ["add"]
-    assert [t["name"] for t in backend.requests[0].body["tools"]] == ["c__add"]
+    assert [t["name"] for t in recorder.requests[0].body["tools"]] == ["c__add"]
 
 
 def test_connector_default_policy_asks_for_approval(
-    sdk: openai.OpenAI, http: httpx.Client, servers: dict[str, McpServerProcess]
+    sdk: openai.OpenAI, gateway_http: httpx.Client, servers: dict[str, McpServerProcess]
 ) -> None:
-    cid = connector(http, server_url=servers["healthy"].url)["id"]
+    cid = connector(gateway_http, server_url=servers["healthy"].url)["id"]
     tool = {"type": "mcp", "server_label": "c", "connector_id": cid}
     response = sdk.responses.create(model="m", input=f"call c__add {ADD}", tools=[tool])  # type: ignore[list-item]
     assert types(response.output) == ["mcp_list_tools", "mcp_approval_request"]
 
 
-def test_unknown_connector_is_not_found(sdk: openai.OpenAI, backend: BackendThread) -> None:
-    backend.clear()
+def test_unknown_connector_is_not_found(sdk: openai.OpenAI, recorder: BackendRecorder) -> None:
     tool = {"type": "mcp", "server_label": "c", "connector_id": "conn_nope"}
     with pytest.raises(openai.NotFoundError) as missing:
         sdk.responses.create(model="m", input="hi", tools=[tool])  # type: ignore[list-item]
     assert missing.value.status_code == 404
     assert error_of(missing)["param"] == "tools[0].connector_id"
-    assert backend.requests == []
+    assert recorder.requests == []
 
 
 def test_another_tenants_connector_is_not_found(
@@ -227,9 +231,9 @@ def test_another_tenants_connector_is_not_found(
 
 
 def test_server_url_and_connector_id_together_conflict(
-    sdk: openai.OpenAI, http: httpx.Client, servers: dict[str, McpServerProcess]
+    sdk: openai.OpenAI, gateway_http: httpx.Client, servers: dict[str, McpServerProcess]
 ) -> None:
-    cid = connector(http, server_url=servers["healthy"].url)["id"]
+    cid = connector(gateway_http, server_url=servers["healthy"].url)["id"]
     tool = {**mcp(servers["healthy"], "c"), "connector_id": cid}
     with pytest.raises(openai.BadRequestError) as refused:
         sdk.responses.create(model="m", input="hi", tools=[tool])  # type: ignore[list-item]
@@ -242,7 +246,7 @@ def test_server_url_and_connector_id_together_conflict(
 
 
 def test_tool_turns_in_a_conversation(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], recorder: BackendRecorder
 ) -> None:
     conversation = sdk.conversations.create()
     tool = mcp(servers["healthy"])
@@ -250,12 +254,12 @@ def test_tool_turns_in_a_conversation(
         model="m", conversation=conversation.id, input=f"call calc__add {ADD}", tools=[tool]
     )
     assert types(first.output) == ["mcp_list_tools", "mcp_call", "message"]
-    backend.clear()
+    recorder.clear()
     second = sdk.responses.create(
         model="m", conversation=conversation.id, input="and now?", tools=[tool]
     )
     assert second.output_text == "reply to: and now?"
-    (seen,) = backend_inputs(backend)
+    (seen,) = backend_inputs(recorder)
     assert no_mcp_items(seen)
     assert types(seen) == [
         "message", "function_call", "function_call_output", "message", "message"
@@ -277,7 +281,7 @@ def test_tool_turns_in_a_conversation(
 
 
 def test_client_replayed_mcp_items_reach_the_backend_as_function_calls(
-    sdk: openai.OpenAI, backend: BackendThread
+    sdk: openai.OpenAI, recorder: BackendRecorder
 ) -> None:
     items: list[Any] = [
         {"role": "user", "content": f"call calc__add {ADD}"},
@@ -308,10 +312,10 @@ def test_client_replayed_mcp_items_reach_the_backend_as_function_calls(
         {"role": "assistant", "content": "tool said: 42"},
         {"role": "user", "content": "and again?"},
     ]
-    backend.clear()
+    recorder.clear()
     response = sdk.responses.create(model="m", input=items, store=False)
     assert response.output_text == "reply to: and again?"
-    (seen,) = backend_inputs(backend)
+    (seen,) = backend_inputs(recorder)
     assert no_mcp_items(seen)
     assert types(seen) == [
         "message",

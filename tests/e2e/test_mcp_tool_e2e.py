@@ -9,7 +9,7 @@ from typing import Any
 import openai
 import pytest
 import redis
-from support.fake_backend import BackendThread
+from support.fake_backend import BackendRecorder
 from support.harness import RedisServer
 from support.mcp_servers import McpServerProcess
 
@@ -22,9 +22,8 @@ def mcp_tool(server: McpServerProcess, label: str, **extra: Any) -> dict[str, An
 
 
 def test_mcp_call_lists_calls_and_answers(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], recorder: BackendRecorder
 ) -> None:
-    backend.clear()
     response = sdk.responses.create(
         model="m",
         input='call calc__add {"a": 2, "b": 40}',
@@ -39,7 +38,7 @@ def test_mcp_call_lists_calls_and_answers(
     assert json.loads(call.arguments) == {"a": 2, "b": 40}
     assert response.output_text == "tool said: 42"
     # The backend only ever saw function tools and function calls.
-    first, second = (r.body for r in backend.requests)
+    first, second = (r.body for r in recorder.requests)
     assert {t["type"] for t in first["tools"]} == {"function"}
     assert "calc__add" in {t["name"] for t in first["tools"]}
     assert [i["type"] for i in second["input"][-2:]] == ["function_call", "function_call_output"]
@@ -47,13 +46,12 @@ def test_mcp_call_lists_calls_and_answers(
 
 
 def test_allowed_tools_filter_the_list(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], recorder: BackendRecorder
 ) -> None:
-    backend.clear()
     tool = mcp_tool(servers["healthy"], "calc", allowed_tools=["echo"])
     response = sdk.responses.create(model="m", input="hello", tools=[tool])
     assert [t.name for t in response.output[0].tools] == ["echo"]
-    assert [t["name"] for t in backend.requests[0].body["tools"]] == ["calc__echo"]
+    assert [t["name"] for t in recorder.requests[0].body["tools"]] == ["calc__echo"]
 
 
 def test_tool_error_is_an_mcp_call_error(
@@ -120,12 +118,11 @@ def _values(store: redis.Redis, key: bytes) -> bytes:
 
 @pytest.mark.parametrize("url", ["http://127.0.0.2:9/mcp", "http://[::1]:9/mcp", "ftp://x/mcp"])
 def test_unlisted_private_targets_are_refused(
-    sdk: openai.OpenAI, backend: BackendThread, url: str
+    sdk: openai.OpenAI, recorder: BackendRecorder, url: str
 ) -> None:
-    backend.clear()
     tool = {"type": "mcp", "server_label": "x", "server_url": url}
     with pytest.raises(openai.BadRequestError) as refused:
         sdk.responses.create(model="m", input="hi", tools=[tool])
     assert isinstance(refused.value.body, dict)
     assert refused.value.body["param"] == "tools[0].server_url"
-    assert backend.requests == []
+    assert recorder.requests == []

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import IO
 
 import openai
-from support.fake_backend import BackendThread
+from support.fake_backend import BackendRecorder, BackendThread
 from support.harness import ROOT, Stack, free_port
 
 
 def test_sidecar_restart_keeps_responses(
-    stack: Stack, client: openai.OpenAI, backend: BackendThread
+    stack: Stack, client: openai.OpenAI, recorder: BackendRecorder
 ) -> None:
     m = uuid.uuid4().hex
     first = client.responses.create(model="m", input=f"before {m}")
@@ -29,10 +29,10 @@ def test_sidecar_restart_keeps_responses(
     assert client.responses.retrieve(first.id).model_dump() == first.model_dump()
     assert client.responses.retrieve(second.id).output_text == f"reply to: again {m}"
     assert len(client.responses.input_items.list(second.id).data) == 1
-    backend.clear()
+    recorder.clear()
     third = client.responses.create(model="m", input=f"after {m}", previous_response_id=second.id)
     assert third.previous_response_id == second.id
-    [sent] = [r.body for r in backend.requests if r.path == "/v1/responses"]
+    [sent] = [r.body for r in recorder.requests if r.path == "/v1/responses"]
     replayed = [item["content"][0]["text"] for item in sent["input"]]
     assert replayed == [
         f"before {m}",
@@ -131,7 +131,9 @@ class RunProcess:
         self._stderr.close()
 
 
-def test_run_persists_across_restart(tmp_path: Path, backend: BackendThread) -> None:
+def test_run_persists_across_restart(
+    tmp_path: Path, backend: BackendThread, recorder: BackendRecorder
+) -> None:
     data_dir = tmp_path / "data"
     m = uuid.uuid4().hex
     gateway = RunProcess(f"{backend.url}/v1", data_dir)
@@ -154,12 +156,12 @@ def test_run_persists_across_restart(tmp_path: Path, backend: BackendThread) -> 
         with openai.OpenAI(base_url=gateway.base_url, api_key="sk-run", max_retries=0) as sdk:
             retrieved = sdk.responses.retrieve(created.id)
             assert retrieved.model_dump() == created.model_dump()
-            backend.clear()
+            recorder.clear()
             chained = sdk.responses.create(
                 model="m", input=f"later {m}", previous_response_id=created.id
             )
             assert chained.previous_response_id == created.id
-        [sent] = [r.body for r in backend.requests if r.path == "/v1/responses"]
+        [sent] = [r.body for r in recorder.requests if r.path == "/v1/responses"]
         assert [item["role"] for item in sent["input"]] == ["user", "assistant", "user"]
         gateway.process.send_signal(signal.SIGINT)
         assert gateway.process.wait(timeout=30) == 0

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any, cast
 
 import httpx
 import openai
 import pytest
-from support.fake_backend import BackendThread
-from support.harness import Stack
+from support.fake_backend import BackendRecorder
 
 JSON = dict[str, Any]
 Http = httpx.Client
 Sdk = openai.OpenAI
-Backend = BackendThread
 IMAGE = {"type": "input_image", "image_url": "https://example.com/a.png", "detail": "low"}
 VARIABLES: JSON = {"persona": "a pirate", "topic": {"type": "input_text", "text": "ships"}}
 
@@ -52,17 +49,10 @@ def numbers(prompt: JSON) -> tuple[str, str, str]:
     return prompt["version"], prompt["default_version"], prompt["latest_version"]
 
 
-def sent(backend: BackendThread) -> JSON:
-    calls = [r for r in backend.requests if r.path == "/v1/responses"]
-    assert len(calls) == 1, [r.path for r in backend.requests]
+def sent(recorder: BackendRecorder) -> JSON:
+    calls = [r for r in recorder.requests if r.path == "/v1/responses"]
+    assert len(calls) == 1, [r.path for r in recorder.requests]
     return cast(JSON, calls[0].body)
-
-
-@pytest.fixture
-def stranger(stack: Stack) -> Iterator[httpx.Client]:
-    headers = {"authorization": f"Bearer sk-other-{uuid.uuid4().hex}"}
-    with httpx.Client(base_url=stack.base_url, headers=headers, timeout=30) as raw:
-        yield raw
 
 
 def test_create_and_retrieve(http: Http) -> None:
@@ -103,7 +93,7 @@ def test_versions_are_immutable(http: Http) -> None:
     assert v3["version"] == "3" and v3["input"][0]["id"] != v1["input"][0]["id"]
 
 
-def test_set_default(http: Http, client: Sdk, backend: Backend) -> None:
+def test_set_default(http: Http, client: Sdk, recorder: BackendRecorder) -> None:
     m = marker()
     pid = new_prompt(http, {"instructions": f"one {m}"})
     for n in ("two", "three"):
@@ -113,9 +103,9 @@ def test_set_default(http: Http, client: Sdk, backend: Backend) -> None:
     assert ok(http.get(f"/prompts/{pid}")) == pinned
     ok(http.post(f"/prompts/{pid}/versions", json={"instructions": f"four {m}"}))
     assert numbers(ok(http.get(f"/prompts/{pid}"))) == ("2", "2", "4")
-    backend.clear()
+    recorder.clear()
     resp = client.responses.create(model="m", input=f"q {m}", prompt={"id": pid})
-    assert sent(backend)["instructions"] == f"two {m}" == resp.instructions
+    assert sent(recorder)["instructions"] == f"two {m}" == resp.instructions
     assert resp.model_dump()["prompt"]["version"] == "2"
     resp = client.responses.create(model="m", input="q", prompt={"id": pid, "version": "3"})
     assert resp.instructions == f"three {m}" and resp.model_dump()["prompt"]["version"] == "3"
@@ -202,27 +192,27 @@ def test_malformed_bodies(http: Http, raw: bytes) -> None:
 
 
 @pytest.mark.parametrize("bad", ["0", "abc", "-1", "1.5", "", "²"])
-def test_bad_version_strings(http: Http, client: Sdk, backend: Backend, bad: str) -> None:
+def test_bad_version_strings(http: Http, client: Sdk, recorder: BackendRecorder, bad: str) -> None:
     pid = new_prompt(http, {"instructions": marker()})
     error(http.get(f"/prompts/{pid}", params={"version": bad}), 400, "version", "invalid_value")
     update = http.post(f"/prompts/{pid}", json={"default_version": bad})
     error(update, 400, "default_version", "invalid_value")
-    backend.clear()
+    recorder.clear()
     with pytest.raises(openai.BadRequestError) as raised:
         client.responses.create(model="m", input="x", prompt={"id": pid, "version": bad})
     assert (raised.value.param, raised.value.code) == ("prompt.version", "invalid_value")
-    assert backend.requests == []
+    assert recorder.requests == []
 
 
-def test_response_renders_prompt(http: Http, client: Sdk, backend: Backend) -> None:
+def test_response_renders_prompt(http: Http, client: Sdk, recorder: BackendRecorder) -> None:
     m = marker()
     prompt = ok(http.post("/prompts", json=template(m)))
     variables = {**VARIABLES, "picture": IMAGE}
-    backend.clear()
+    recorder.clear()
     resp = client.responses.create(
         model="m", input=f"question {m}", prompt={"id": prompt["id"], "variables": variables}
     )
-    body = sent(backend)
+    body = sent(recorder)
     assert body["instructions"] == f"v1 {m}: answer as a pirate" == resp.instructions
     developer, pictured, question = body["input"]
     topic = [{"type": "input_text", "text": f"Topic: ships {m}"}]
@@ -236,13 +226,15 @@ def test_response_renders_prompt(http: Http, client: Sdk, backend: Backend) -> N
     assert [i.id for i in client.responses.input_items.list(resp.id).data] == [question["id"]]
 
 
-def test_response_with_version_and_without_input(http: Http, client: Sdk, backend: Backend) -> None:
+def test_response_with_version_and_without_input(
+    http: Http, client: Sdk, recorder: BackendRecorder
+) -> None:
     m = marker()
     pid = new_prompt(http, {"input": [{"role": "user", "content": f"v1 {m}"}]})
     ok(http.post(f"/prompts/{pid}/versions", json={"input": [{"role": "user", "content": "v2"}]}))
-    backend.clear()
+    recorder.clear()
     resp = client.responses.create(model="m", prompt={"id": pid, "version": "1"})
-    assert [i["content"][0]["text"] for i in sent(backend)["input"]] == [f"v1 {m}"]
+    assert [i["content"][0]["text"] for i in sent(recorder)["input"]] == [f"v1 {m}"]
     assert resp.output_text == f"reply to: v1 {m}"
     assert resp.prompt is not None and (resp.prompt.version, resp.prompt.variables) == ("1", {})
     assert client.responses.input_items.list(resp.id).data == []
@@ -262,44 +254,44 @@ PROMPT_ERRORS = [
 
 @pytest.mark.parametrize(("prompt", "status", "param", "code"), PROMPT_ERRORS)
 def test_response_prompt_errors(
-    http: Http, backend: Backend, prompt: JSON, status: int, param: str, code: str
+    http: Http, recorder: BackendRecorder, prompt: JSON, status: int, param: str, code: str
 ) -> None:
     pid = new_prompt(http, template(marker()))
-    backend.clear()
+    recorder.clear()
     body = {"model": "m", "input": "x", "prompt": {"id": pid, **prompt}}
     message = error(http.post("/responses", json=body), status, param, code)
     if code in ("missing_required_parameter", "unknown_parameter"):
         assert message.endswith(": picture, topic." if code[0] == "m" else ": mood.")
-    assert backend.requests == []
+    assert recorder.requests == []
 
 
-def test_conflicting_instructions(http: Http, client: Sdk, backend: Backend) -> None:
+def test_conflicting_instructions(http: Http, client: Sdk, recorder: BackendRecorder) -> None:
     m = marker()
     pid = new_prompt(http, {"instructions": f"p {m}"})
-    backend.clear()
+    recorder.clear()
     with pytest.raises(openai.BadRequestError) as raised:
         client.responses.create(model="m", input="x", instructions="mine", prompt={"id": pid})
     assert (raised.value.param, raised.value.code) == ("instructions", "conflicting_parameters")
-    assert backend.requests == []
+    assert recorder.requests == []
     pid = new_prompt(http, {"input": [{"role": "developer", "content": f"d {m}"}]})
     resp = client.responses.create(model="m", input="x", instructions="mine", prompt={"id": pid})
-    assert sent(backend)["instructions"] == "mine" == resp.instructions
+    assert sent(recorder)["instructions"] == "mine" == resp.instructions
 
 
 def parts(body: JSON) -> list[str]:
     return [p.get("text", p["type"]) for item in body["input"] for p in item["content"]]
 
 
-def test_prompt_with_previous_response(http: Http, client: Sdk, backend: Backend) -> None:
+def test_prompt_with_previous_response(http: Http, client: Sdk, recorder: BackendRecorder) -> None:
     m = marker()
     pid = new_prompt(http, template(m))
     prompt: Any = {"id": pid, "variables": {**VARIABLES, "picture": "no picture"}}
     first = client.responses.create(model="m", input=f"one {m}", prompt=prompt)
-    backend.clear()
+    recorder.clear()
     second = client.responses.create(
         model="m", input=f"two {m}", prompt=prompt, previous_response_id=first.id
     )
-    assert parts(sent(backend)) == [
+    assert parts(sent(recorder)) == [
         f"Topic: ships {m}", "Look:", "no picture", f"one {m}", f"reply to: one {m}", f"two {m}"
     ]  # fmt: skip
     assert second.previous_response_id == first.id and second.prompt is not None
@@ -307,25 +299,25 @@ def test_prompt_with_previous_response(http: Http, client: Sdk, backend: Backend
     assert [i.model_dump()["content"][0]["text"] for i in listed] == [f"two {m}"]
 
 
-def test_prompt_with_conversation(http: Http, client: Sdk, backend: Backend) -> None:
+def test_prompt_with_conversation(http: Http, client: Sdk, recorder: BackendRecorder) -> None:
     m = marker()
     pid = new_prompt(http, {"input": [{"role": "developer", "content": f"rules {{{{x}}}} {m}"}]})
     conversation = client.conversations.create()
     for turn in ("a", "b"):
-        backend.clear()
+        recorder.clear()
         prompt: Any = {"id": pid, "variables": {"x": turn}}
         client.responses.create(model="m", input=turn, prompt=prompt, conversation=conversation.id)
-    assert parts(sent(backend)) == [f"rules b {m}", "a", "reply to: a", "b"]
+    assert parts(sent(recorder)) == [f"rules b {m}", "a", "reply to: a", "b"]
     items = client.conversations.items.list(conversation.id, order="asc").data
     texts = [i.model_dump()["content"][0]["text"] for i in items]
     assert texts == ["a", "reply to: a", "b", "reply to: b"]
 
 
-def test_streaming_with_prompt(http: Http, client: Sdk, backend: Backend) -> None:
+def test_streaming_with_prompt(http: Http, client: Sdk, recorder: BackendRecorder) -> None:
     m = marker()
     pid = new_prompt(http, template(m))
     variables: Any = {**VARIABLES, "picture": IMAGE}
-    backend.clear()
+    recorder.clear()
     with client.responses.create(
         model="m", input=f"s {m}", prompt={"id": pid, "variables": variables}, stream=True
     ) as stream:
@@ -337,14 +329,14 @@ def test_streaming_with_prompt(http: Http, client: Sdk, backend: Backend) -> Non
         echo,
         echo,
     ]
-    body = sent(backend)
+    body = sent(recorder)
     assert body["stream"] is True and body["instructions"] == f"v1 {m}: answer as a pirate"
     assert len(body["input"]) == 3 and body["input"][1]["content"][1] == IMAGE
     assert done.response.output_text == f"reply to: s {m}"
     assert client.responses.retrieve(done.response.id).model_dump() == done.response.model_dump()
 
 
-def test_other_tenant_sees_nothing(http: Http, stranger: Http, backend: Backend) -> None:
+def test_other_tenant_sees_nothing(http: Http, stranger: Http, recorder: BackendRecorder) -> None:
     pid = new_prompt(http, {"instructions": marker()})
     error(stranger.get(f"/prompts/{pid}"), 404, "prompt_id")
     error(stranger.get(f"/prompts/{pid}", params={"version": "1"}), 404, "prompt_id")
@@ -353,8 +345,8 @@ def test_other_tenant_sees_nothing(http: Http, stranger: Http, backend: Backend)
     error(stranger.get(f"/prompts/{pid}/versions"), 404, "prompt_id")
     error(stranger.delete(f"/prompts/{pid}"), 404, "prompt_id")
     assert ok(stranger.get("/prompts"))["data"] == []
-    backend.clear()
+    recorder.clear()
     body = {"model": "m", "input": "x", "prompt": {"id": pid}}
     error(stranger.post("/responses", json=body), 404, "prompt.id")
-    assert backend.requests == []
+    assert recorder.requests == []
     assert numbers(ok(http.get(f"/prompts/{pid}"))) == ("1", "1", "1")

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from support.fake_backend import BackendThread
+from support.fake_backend import BackendRecorder
 
 JSON = dict[str, Any]
 STREAM_TYPES = [f"response.{name}" for name in (
@@ -23,10 +23,11 @@ def marker() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def only_request(backend: BackendThread) -> JSON:
-    """The body of the one /v1/responses call the backend got since `backend.clear()`."""
-    sent = [r for r in backend.requests if r.path == "/v1/responses"]
-    assert len(sent) == 1, [r.path for r in backend.requests]
+def only_request(recorder: BackendRecorder) -> JSON:
+    """The body of the one /v1/responses call the backend got in this test (since the
+    recorder was last cleared)."""
+    sent = [r for r in recorder.requests if r.path == "/v1/responses"]
+    assert len(sent) == 1, [r.path for r in recorder.requests]
     body: JSON = sent[0].body
     return body
 
@@ -48,9 +49,9 @@ def collapse(types: list[str]) -> list[str]:
     return [t for i, t in enumerate(types) if i == 0 or t != types[i - 1]]
 
 
-def test_create_with_string_input(client: openai.OpenAI, backend: BackendThread) -> None:
+def test_create_with_string_input(client: openai.OpenAI, recorder: BackendRecorder) -> None:
     m = marker()
-    backend.clear()
+    recorder.clear()
     resp = client.responses.create(
         model="m", input=f"hi {m}", metadata={"tag": m}, instructions="be brief"
     )
@@ -61,7 +62,7 @@ def test_create_with_string_input(client: openai.OpenAI, backend: BackendThread)
     assert resp.metadata == {"tag": m}
     assert resp.previous_response_id is None
     assert resp.instructions == "be brief"
-    sent = only_request(backend)
+    sent = only_request(recorder)
     assert sent["store"] is False
     assert "metadata" not in sent and "previous_response_id" not in sent
     assert sent["instructions"] == "be brief"
@@ -75,18 +76,18 @@ def test_create_with_string_input(client: openai.OpenAI, backend: BackendThread)
     }
 
 
-def test_create_with_item_list_input(client: openai.OpenAI, backend: BackendThread) -> None:
+def test_create_with_item_list_input(client: openai.OpenAI, recorder: BackendRecorder) -> None:
     m = marker()
     items: list[Any] = [
         {"type": "message", "role": "developer", "content": f"rules {m}"},
         user(f"question {m}"),
     ]
-    backend.clear()
+    recorder.clear()
     resp = client.responses.create(model="m", input=items, store=True, metadata={"a": "1"})
     assert resp.id.startswith("resp_")
     assert resp.output_text == f"reply to: question {m}"
     assert (resp.store, resp.metadata, resp.previous_response_id) == (True, {"a": "1"}, None)
-    sent = only_request(backend)
+    sent = only_request(recorder)
     assert sent["store"] is False
     assert "metadata" not in sent and "previous_response_id" not in sent
     assert [(i["type"], i["role"]) for i in sent["input"]] == [
@@ -158,7 +159,7 @@ def test_stream_chunky_multibyte(client: openai.OpenAI) -> None:
 
 
 def test_chain_with_tools_and_reasoning(
-    client: openai.OpenAI, http: httpx.Client, backend: BackendThread
+    client: openai.OpenAI, http: httpx.Client, recorder: BackendRecorder
 ) -> None:
     m = marker()
     t1 = client.responses.create(model="m", input=f"weather? {m}", instructions="INSTR-ONE")
@@ -180,12 +181,12 @@ def test_chain_with_tools_and_reasoning(
     t3 = reply.json()
     assert [i["type"] for i in t3["output"]] == ["reasoning", "message"]
     assert text_of(t3["output"][1]) == 'tool said: {"temp": 21}'
-    backend.clear()
+    recorder.clear()
     t4 = client.responses.create(
         model="m", input=f"thanks {m}", previous_response_id=t3["id"], instructions="INSTR-FOUR"
     )
     assert t4.output_text == f"reply to: thanks {m}"
-    sent = only_request(backend)
+    sent = only_request(recorder)
     replay = sent["input"]
     kinds = "message message message function_call function_call_output reasoning message message"
     assert [i["type"] for i in replay] == kinds.split()
@@ -209,10 +210,10 @@ def test_chain_with_tools_and_reasoning(
     assert "INSTR-ONE" not in json.dumps(sent) and "INSTR-TWO" not in json.dumps(sent)
 
 
-def test_streaming_chain(client: openai.OpenAI, backend: BackendThread) -> None:
+def test_streaming_chain(client: openai.OpenAI, recorder: BackendRecorder) -> None:
     m = marker()
     first = client.responses.create(model="m", input=f"first {m}")
-    backend.clear()
+    recorder.clear()
     with client.responses.create(
         model="m", input=f"second {m}", previous_response_id=first.id, stream=True
     ) as stream:
@@ -220,15 +221,15 @@ def test_streaming_chain(client: openai.OpenAI, backend: BackendThread) -> None:
     done = events[-1]
     assert done.type == "response.completed"
     assert done.response.previous_response_id == first.id
-    sent = only_request(backend)
+    sent = only_request(recorder)
     assert sent["stream"] is True
     assert texts(sent["input"]) == [f"first {m}", f"reply to: first {m}", f"second {m}"]
     stored = client.responses.retrieve(done.response.id)
     assert stored.previous_response_id == first.id
     assert stored.output_text == f"reply to: second {m}"
-    backend.clear()
+    recorder.clear()
     client.responses.create(model="m", input=f"third {m}", previous_response_id=stored.id)
-    assert len(only_request(backend)["input"]) == 5
+    assert len(only_request(recorder)["input"]) == 5
 
 
 @pytest.mark.parametrize("stream", [False, True])
@@ -300,7 +301,7 @@ def test_chained_input_items_are_own_input(client: openai.OpenAI) -> None:
     assert [text_of(i.model_dump()) for i in listed] == [f"two {m}"]
 
 
-def test_branches_see_only_their_history(client: openai.OpenAI, backend: BackendThread) -> None:
+def test_branches_see_only_their_history(client: openai.OpenAI, recorder: BackendRecorder) -> None:
     m = marker()
     root = client.responses.create(model="m", input=f"root {m}")
     base = [f"root {m}", f"reply to: root {m}"]
@@ -308,14 +309,14 @@ def test_branches_see_only_their_history(client: openai.OpenAI, backend: Backend
     right = client.responses.create(model="m", input=f"right {m}", previous_response_id=root.id)
     # The root is continued a third time after both branches exist.
     for branch, own in ((left, ["left"]), (right, ["right"]), (root, [])):
-        backend.clear()
+        recorder.clear()
         client.responses.create(model="m", input=f"more {m}", previous_response_id=branch.id)
         history = [text for name in own for text in (f"{name} {m}", f"reply to: {name} {m}")]
-        assert texts(only_request(backend)["input"]) == [*base, *history, f"more {m}"]
+        assert texts(only_request(recorder)["input"]) == [*base, *history, f"more {m}"]
 
 
 def test_deleting_middle_keeps_later_chainable(
-    client: openai.OpenAI, backend: BackendThread
+    client: openai.OpenAI, recorder: BackendRecorder
 ) -> None:
     m = marker()
     first = client.responses.create(model="m", input=f"a {m}")
@@ -324,7 +325,7 @@ def test_deleting_middle_keeps_later_chainable(
     client.responses.delete(middle.id)
     with pytest.raises(openai.BadRequestError):
         client.responses.create(model="m", input="x", previous_response_id=middle.id)
-    backend.clear()
+    recorder.clear()
     client.responses.create(model="m", input=f"d {m}", previous_response_id=last.id)
-    replayed = texts(only_request(backend)["input"])
+    replayed = texts(only_request(recorder)["input"])
     assert replayed == [f"{w}{s} {m}" for s in "abc" for w in ("", "reply to: ")] + [f"d {m}"]

@@ -18,7 +18,7 @@ NAP = 'call nap__sleepy {"seconds": 2}'
 
 
 @pytest.fixture(scope="module")
-def slow() -> Iterator[McpServerProcess]:
+def slow_mcp() -> Iterator[McpServerProcess]:
     with McpServerProcess("slow") as server:
         yield server
 
@@ -49,21 +49,21 @@ def _tool(server: McpServerProcess) -> dict[str, str]:
 
 
 def test_buffered_loop_outlasts_the_message_timeout(
-    impatient: Stack, slow: McpServerProcess
+    impatient: Stack, slow_mcp: McpServerProcess
 ) -> None:
     with openai.OpenAI(base_url=impatient.base_url, api_key="sk-patient") as client:
-        response = client.responses.create(model="m", input=NAP, tools=[_tool(slow)])
+        response = client.responses.create(model="m", input=NAP, tools=[_tool(slow_mcp)])
     assert response.status == "completed"
     assert [item.type for item in response.output] == ["mcp_list_tools", "mcp_call", "message"]
     assert response.output_text == "tool said: awake"
 
 
 def test_streamed_loop_outlasts_the_message_timeout(
-    impatient: Stack, slow: McpServerProcess
+    impatient: Stack, slow_mcp: McpServerProcess
 ) -> None:
     with openai.OpenAI(base_url=impatient.base_url, api_key="sk-patient") as client:
         events = list(
-            client.responses.create(model="m", input=NAP, tools=[_tool(slow)], stream=True)
+            client.responses.create(model="m", input=NAP, tools=[_tool(slow_mcp)], stream=True)
         )
     assert events[-1].type == "response.completed"
     assert "response.mcp_call.completed" in [event.type for event in events]

@@ -21,7 +21,7 @@ import httpx
 import openai
 import pytest
 from openai.types.responses import ToolParam
-from support.fake_backend import BackendThread
+from support.fake_backend import BackendRecorder, BackendThread
 from support.harness import Stack
 from support.mcp_servers import McpServerProcess
 from support.vector_fixtures import private_stack, upload, wait_ingested, word
@@ -68,11 +68,18 @@ ANSWER_EVENTS = message_events(3)
 
 
 @pytest.fixture(scope="module")
-def gateway(backend: BackendThread) -> Iterator[Stack]:
+def stream_gateway(backend: BackendThread) -> Iterator[Stack]:
     with private_stack(
         f"{backend.url}/v1", mcp_allowed_hosts="127.0.0.1", mcp_timeout_seconds="2"
     ) as stack:
         yield stack
+
+
+@pytest.fixture
+def stream_sdk(stream_gateway: Stack, key: str) -> Iterator[openai.OpenAI]:
+    """The SDK on this module's gateway, as the test's own tenant."""
+    with openai.OpenAI(base_url=stream_gateway.base_url, api_key=key, max_retries=0) as client:
+        yield client
 
 
 def mcp_tool(server: McpServerProcess, label: str, **extra: Any) -> ToolParam:
@@ -158,11 +165,10 @@ def check_wire(blocks: list[str]) -> list[dict[str, Any]]:
 
 
 def test_mcp_call_streams_as_one_response(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+    stream_sdk: openai.OpenAI, servers: dict[str, McpServerProcess], recorder: BackendRecorder
 ) -> None:
-    backend.clear()
     tool = mcp_tool(servers["healthy"], "calc")
-    events = stream(sdk, input=ADD, tools=[tool])
+    events = stream(stream_sdk, input=ADD, tools=[tool])
 
     assert types(events) == [
         *OPENING,
@@ -223,11 +229,11 @@ def test_mcp_call_streams_as_one_response(
     assert final.output[1].model_dump() == call.model_dump()
     assert final.output_text == "tool said: 42"
     assert [t.model_dump(exclude_none=True) for t in final.tools] == [tool]
-    stored = sdk.responses.retrieve(response_id)
+    stored = stream_sdk.responses.retrieve(response_id)
     assert stored.model_dump() == final.model_dump()
 
     # Both turns were streamed from the backend; the second carries the call and its output.
-    first, second = (r.body for r in backend.requests)
+    first, second = (r.body for r in recorder.requests)
     assert first["stream"] is True and second["stream"] is True
     assert [i["type"] for i in second["input"][-2:]] == ["function_call", "function_call_output"]
     fc, fco = second["input"][-2:]
@@ -235,21 +241,21 @@ def test_mcp_call_streams_as_one_response(
     assert (fco["call_id"], fco["output"]) == (fc["call_id"], "42")
 
     # The same request without streaming gives the same response, ids aside.
-    backend.clear()
-    buffered = sdk.responses.create(model="m", input=ADD, tools=[tool])
+    recorder.clear()
+    buffered = stream_sdk.responses.create(model="m", input=ADD, tools=[tool])
     assert without_ids(buffered.model_dump()["output"]) == without_ids(final.model_dump()["output"])
     assert buffered.usage is not None and final.usage is not None
     assert buffered.usage.model_dump() == final.usage.model_dump()
-    assert all(r.body.get("stream") is not True for r in backend.requests)
+    assert all(r.body.get("stream") is not True for r in recorder.requests)
 
 
 def test_mcp_stream_through_the_sdk_stream_helper(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess]
+    stream_sdk: openai.OpenAI, servers: dict[str, McpServerProcess]
 ) -> None:
     # The helper rebuilds the response from the events and checks every item's identity
     # from `added` to `done` to the final response.
     tool = mcp_tool(servers["healthy"], "calc")
-    with sdk.responses.stream(model="m", input=ADD, tools=[tool]) as helper:
+    with stream_sdk.responses.stream(model="m", input=ADD, tools=[tool]) as helper:
         seen = [event.type for event in helper]
         final = helper.get_final_response()
     assert seen[-1] == "response.completed"
@@ -258,10 +264,10 @@ def test_mcp_stream_through_the_sdk_stream_helper(
 
 
 def test_mcp_stream_on_the_wire(
-    gateway: Stack, key: str, servers: dict[str, McpServerProcess]
+    stream_gateway: Stack, key: str, servers: dict[str, McpServerProcess]
 ) -> None:
     content_type, blocks = raw_stream(
-        gateway,
+        stream_gateway,
         key,
         {"model": "m", "input": ADD, "tools": [mcp_tool(servers["healthy"], "calc")]},
     )
@@ -277,10 +283,10 @@ def test_mcp_stream_on_the_wire(
 
 
 def test_failing_mcp_tool_streams_mcp_call_failed(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess]
+    stream_sdk: openai.OpenAI, servers: dict[str, McpServerProcess]
 ) -> None:
     events = stream(
-        sdk,
+        stream_sdk,
         input='call boom__explode {"reason": "on purpose"}',
         tools=[mcp_tool(servers["failing"], "boom")],
     )
@@ -309,7 +315,7 @@ def test_failing_mcp_tool_streams_mcp_call_failed(
     # `error` is the API's object, so the SDK serializes it without complaint.
     assert final.output[1].model_dump() == call.model_dump()
     assert final.output_text == said
-    stored = sdk.responses.retrieve(response_id)
+    stored = stream_sdk.responses.retrieve(response_id)
     assert stored.model_dump() == final.model_dump()
 
 
@@ -324,34 +330,35 @@ class Corpus:
 
 
 @pytest.fixture
-def corpus(sdk: openai.OpenAI) -> Corpus:
-    store = sdk.vector_stores.create(name="fs-stream")
+def streamed_corpus(stream_sdk: openai.OpenAI) -> Corpus:
+    store = stream_sdk.vector_stores.create(name="fs-stream")
     words, ids = {}, {}
     for name, team, body in (
         ("alpha.txt", "red", "crimson apples ripen slowly in autumn orchards"),
         ("beta.txt", "blue", "cobalt ocean waves crash against the rocky shore"),
     ):
         words[name] = word()
-        f = upload(sdk, name, f"{words[name]} {body}")
-        sdk.vector_stores.files.create(
+        f = upload(stream_sdk, name, f"{words[name]} {body}")
+        stream_sdk.vector_stores.files.create(
             vector_store_id=store.id, file_id=f.id, attributes={"team": team}
         )
         ids[name] = f.id
     for file_id in ids.values():
-        assert wait_ingested(sdk, store.id, file_id).status == "completed"
+        assert wait_ingested(stream_sdk, store.id, file_id).status == "completed"
     return Corpus(store.id, words, ids)
 
 
 def test_file_search_streams_its_events_results_and_citations(
-    sdk: openai.OpenAI, corpus: Corpus, backend: BackendThread
+    stream_sdk: openai.OpenAI, streamed_corpus: Corpus, recorder: BackendRecorder
 ) -> None:
-    backend.clear()
-    query = f"{corpus.words['alpha.txt']} apples"
+    query = f"{streamed_corpus.words['alpha.txt']} apples"
     red = {"type": "eq", "key": "team", "value": "red"}
     events = stream(
-        sdk,
+        stream_sdk,
         input="call file_search " + json.dumps({"queries": [query]}),
-        tools=[{"type": "file_search", "vector_store_ids": [corpus.store_id], "filters": red}],
+        tools=[
+            {"type": "file_search", "vector_store_ids": [streamed_corpus.store_id], "filters": red}
+        ],
         include=["file_search_call.results"],
     )
     kinds = types(events)
@@ -390,7 +397,7 @@ def test_file_search_streams_its_events_results_and_citations(
     assert (call.status, call.queries) == ("completed", [query])
     assert call.results
     assert [(r.file_id, r.filename) for r in call.results] == [
-        (corpus.ids["alpha.txt"], "alpha.txt")
+        (streamed_corpus.ids["alpha.txt"], "alpha.txt")
     ]
 
     _, message = item_events(events, "message")
@@ -400,9 +407,12 @@ def test_file_search_streams_its_events_results_and_citations(
     assert (note.content_index, note.annotation_index) == (0, 0)
     annotation = note.annotation.model_dump()
     assert annotation["type"] == "file_citation"
-    assert (annotation["file_id"], annotation["filename"]) == (corpus.ids["alpha.txt"], "alpha.txt")
-    assert text[annotation["index"] :].startswith(corpus.ids["alpha.txt"])
-    assert "beta.txt" not in text and corpus.ids["beta.txt"] not in text
+    assert (annotation["file_id"], annotation["filename"]) == (
+        streamed_corpus.ids["alpha.txt"],
+        "alpha.txt",
+    )
+    assert text[annotation["index"] :].startswith(streamed_corpus.ids["alpha.txt"])
+    assert "beta.txt" not in text and streamed_corpus.ids["beta.txt"] not in text
 
     [part_done] = of_type(events, "response.content_part.done")
     assert [a.model_dump() for a in part_done.part.annotations] == [annotation]
@@ -412,30 +422,33 @@ def test_file_search_streams_its_events_results_and_citations(
     assert [item.type for item in final.output] == ["file_search_call", "message"]
     assert final.output[0].model_dump() == call.model_dump()
     assert [a.model_dump() for a in final.output[1].content[0].annotations] == [annotation]
-    assert sdk.responses.retrieve(response_id).model_dump() == final.model_dump()
-    assert [r.body["stream"] for r in backend.requests] == [True, True]
+    assert stream_sdk.responses.retrieve(response_id).model_dump() == final.model_dump()
+    assert [r.body["stream"] for r in recorder.requests] == [True, True]
 
     # Without the include, the client's item has no results (the model still got them).
-    backend.clear()
+    recorder.clear()
     events = stream(
-        sdk,
+        stream_sdk,
         input="call file_search " + json.dumps({"queries": [query]}),
-        tools=[{"type": "file_search", "vector_store_ids": [corpus.store_id], "filters": red}],
+        tools=[
+            {"type": "file_search", "vector_store_ids": [streamed_corpus.store_id], "filters": red}
+        ],
     )
     _, done = item_events(events, "file_search_call")
     final = events[-1].response
     assert (final.status, done.item.results, final.output[0].results) == ("completed", None, None)
-    assert corpus.ids["alpha.txt"] in backend.requests[1].body["input"][-1]["output"]
+    assert streamed_corpus.ids["alpha.txt"] in recorder.requests[1].body["input"][-1]["output"]
 
 
 # ---------------------------------------------------------------- limits and failures
 
 
 def test_max_tool_calls_zero_streams_incomplete(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+    stream_sdk: openai.OpenAI, servers: dict[str, McpServerProcess], recorder: BackendRecorder
 ) -> None:
-    backend.clear()
-    events = stream(sdk, input=ADD, tools=[mcp_tool(servers["healthy"], "calc")], max_tool_calls=0)
+    events = stream(
+        stream_sdk, input=ADD, tools=[mcp_tool(servers["healthy"], "calc")], max_tool_calls=0
+    )
     # The tools were listed; the call was never made nor shown.
     assert types(events) == [*OPENING, *LIST_EVENTS, "response.incomplete"]
     check_numbering(events)
@@ -445,18 +458,17 @@ def test_max_tool_calls_zero_streams_incomplete(
     assert final.incomplete_details is not None
     assert final.incomplete_details.reason == "max_tool_calls"
     assert [item.type for item in final.output] == ["mcp_list_tools"]
-    assert len(backend.requests) == 1
-    stored = sdk.responses.retrieve(response_id)
+    assert len(recorder.requests) == 1
+    stored = stream_sdk.responses.retrieve(response_id)
     assert stored.status == "incomplete"
     assert stored.model_dump() == final.model_dump()
 
 
 def test_follow_up_turn_failure_ends_the_stream_failed(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+    stream_sdk: openai.OpenAI, servers: dict[str, McpServerProcess], recorder: BackendRecorder
 ) -> None:
-    backend.clear()
     events = stream(
-        sdk, model="fail-after-tool", input=ADD, tools=[mcp_tool(servers["healthy"], "calc")]
+        stream_sdk, model="fail-after-tool", input=ADD, tools=[mcp_tool(servers["healthy"], "calc")]
     )
     # The list and the call were streamed; the turn carrying the call's output failed.
     assert types(events) == [*OPENING, *LIST_EVENTS, *CALL_EVENTS, "error", "response.failed"]
@@ -470,11 +482,11 @@ def test_follow_up_turn_failure_ends_the_stream_failed(
     assert final.error.message == "overloaded after the tool"
     assert [item.type for item in final.output] == ["mcp_list_tools", "mcp_call"]
     assert final.output[1].output == "42"
-    assert [r.body["input"][-1]["type"] for r in backend.requests] == [
+    assert [r.body["input"][-1]["type"] for r in recorder.requests] == [
         "message",
         "function_call_output",
     ]
-    stored = sdk.responses.retrieve(response_id)
+    stored = stream_sdk.responses.retrieve(response_id)
     assert stored.status == "failed"
     assert stored.error is not None and stored.error.message == "overloaded after the tool"
 
@@ -484,19 +496,19 @@ def test_follow_up_turn_failure_ends_the_stream_failed(
 
 @pytest.mark.parametrize("streamed", [False, True], ids=["buffered", "streamed"])
 def test_chain_after_a_streamed_tool_turn_replays_the_function_call(
-    sdk: openai.OpenAI,
+    stream_sdk: openai.OpenAI,
     servers: dict[str, McpServerProcess],
-    backend: BackendThread,
+    recorder: BackendRecorder,
     streamed: bool,
 ) -> None:
     tool = mcp_tool(servers["healthy"], "calc")
-    events = stream(sdk, input=ADD, tools=[tool])
+    events = stream(stream_sdk, input=ADD, tools=[tool])
     first_id = check_one_response(events)
     assert events[-1].response.status == "completed"
-    backend.clear()
+    recorder.clear()
     text = f"thanks {word()}"
     if streamed:
-        follow_events = stream(sdk, input=text, tools=[tool], previous_response_id=first_id)
+        follow_events = stream(stream_sdk, input=text, tools=[tool], previous_response_id=first_id)
         # The chain listed the server already: no list, no call, just the answer.
         # ("reply to: thanks <word>" is four deltas.)
         assert types(follow_events) == [
@@ -507,13 +519,13 @@ def test_chain_after_a_streamed_tool_turn_replays_the_function_call(
         check_numbering(follow_events)
         follow = follow_events[-1].response
     else:
-        follow = sdk.responses.create(
+        follow = stream_sdk.responses.create(
             model="m", input=text, tools=[tool], previous_response_id=first_id
         )
     assert follow.status == "completed"
     assert [item.type for item in follow.output] == ["message"]
     assert follow.output_text == f"reply to: {text}"
-    [sent] = [r.body for r in backend.requests]
+    [sent] = [r.body for r in recorder.requests]
     kinds = [item.get("type") for item in sent["input"]]
     assert "mcp_call" not in kinds and "mcp_list_tools" not in kinds
     assert kinds.count("function_call") == 1 and kinds.count("function_call_output") == 1
@@ -527,10 +539,9 @@ def test_chain_after_a_streamed_tool_turn_replays_the_function_call(
     assert "calc__add" in {t["name"] for t in sent["tools"]}
 
 
-def ask_approval(sdk: openai.OpenAI, tool: ToolParam, backend: BackendThread) -> tuple[str, Any]:
+def ask_approval(sdk: openai.OpenAI, tool: ToolParam, recorder: BackendRecorder) -> tuple[str, Any]:
     """A streamed first turn that stops on an approval request for add(2, 40): the
     response's id and the request item."""
-    backend.clear()
     events = stream(sdk, input=ADD, tools=[tool])
     assert types(events) == [
         *OPENING,
@@ -553,7 +564,7 @@ def ask_approval(sdk: openai.OpenAI, tool: ToolParam, backend: BackendThread) ->
     assert final.output[1].id == request.id
     assert "mcp_call" not in " ".join(types(events))
     # The model was asked once: the tool did not run, so there was no follow-up turn.
-    assert len(backend.requests) == 1
+    assert len(recorder.requests) == 1
     assert sdk.responses.retrieve(first_id).model_dump() == final.model_dump()
     return first_id, request
 
@@ -586,15 +597,15 @@ def check_approved_call(events: list[Any], request_id: str, index: int) -> None:
 
 
 def test_streamed_approval_answer_with_its_request_in_the_input(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+    stream_sdk: openai.OpenAI, servers: dict[str, McpServerProcess], recorder: BackendRecorder
 ) -> None:
     # The request given back in the input (no chain): the approved call runs before the
     # model's turn and is streamed after the fresh tool list.
     tool = mcp_tool(servers["healthy"], "calc", require_approval="always")
-    _, request = ask_approval(sdk, tool, backend)
-    backend.clear()
+    _, request = ask_approval(stream_sdk, tool, recorder)
+    recorder.clear()
     answer = [request.model_dump(exclude_none=True), approved(request.id)]
-    events = stream(sdk, input=answer, tools=[tool])
+    events = stream(stream_sdk, input=answer, tools=[tool])
     assert types(events) == [
         *OPENING,
         *LIST_EVENTS,
@@ -605,21 +616,23 @@ def test_streamed_approval_answer_with_its_request_in_the_input(
     check_numbering(events)
     check_one_response(events)
     check_approved_call(events, request.id, 1)
-    [sent] = [r.body for r in backend.requests]
+    [sent] = [r.body for r in recorder.requests]
     assert sent["stream"] is True
     assert [i["type"] for i in sent["input"][-2:]] == ["function_call", "function_call_output"]
     assert sent["input"][-1]["output"] == "42"
 
 
 def test_streamed_approval_answer_on_the_chain(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+    stream_sdk: openai.OpenAI, servers: dict[str, McpServerProcess], recorder: BackendRecorder
 ) -> None:
     # The answer refers to the previous response's request: the call runs first, and the
     # chain's tool list is reused (no new list).
     tool = mcp_tool(servers["healthy"], "calc", require_approval="always")
-    first_id, request = ask_approval(sdk, tool, backend)
-    backend.clear()
-    events = stream(sdk, input=[approved(request.id)], tools=[tool], previous_response_id=first_id)
+    first_id, request = ask_approval(stream_sdk, tool, recorder)
+    recorder.clear()
+    events = stream(
+        stream_sdk, input=[approved(request.id)], tools=[tool], previous_response_id=first_id
+    )
     assert types(events) == [
         *OPENING,
         *APPROVED_CALL_EVENTS,
@@ -629,27 +642,27 @@ def test_streamed_approval_answer_on_the_chain(
     check_numbering(events)
     check_one_response(events)
     check_approved_call(events, request.id, 0)
-    [sent] = [r.body for r in backend.requests]
+    [sent] = [r.body for r in recorder.requests]
     assert [i["type"] for i in sent["input"][-2:]] == ["function_call", "function_call_output"]
 
 
 def test_conversation_after_a_streamed_tool_turn_replays_the_function_call(
-    sdk: openai.OpenAI, servers: dict[str, McpServerProcess], backend: BackendThread
+    stream_sdk: openai.OpenAI, servers: dict[str, McpServerProcess], recorder: BackendRecorder
 ) -> None:
     tool = mcp_tool(servers["healthy"], "calc")
-    conversation = sdk.conversations.create()
-    events = stream(sdk, input=ADD, tools=[tool], conversation=conversation.id)
+    conversation = stream_sdk.conversations.create()
+    events = stream(stream_sdk, input=ADD, tools=[tool], conversation=conversation.id)
     assert types(events)[-1] == "response.completed"
     final = events[-1].response
     # The conversation holds the client's view of the turn.
-    items = sdk.conversations.items.list(conversation.id, order="asc").data
+    items = stream_sdk.conversations.items.list(conversation.id, order="asc").data
     assert [item.type for item in items] == ["message", "mcp_list_tools", "mcp_call", "message"]
     assert [item.id for item in items[1:]] == [item.id for item in final.output]
-    backend.clear()
+    recorder.clear()
     text = f"thanks {word()}"
-    follow = stream(sdk, input=text, tools=[tool], conversation=conversation.id)
+    follow = stream(stream_sdk, input=text, tools=[tool], conversation=conversation.id)
     assert types(follow)[-1] == "response.completed"
-    [sent] = [r.body for r in backend.requests]
+    [sent] = [r.body for r in recorder.requests]
     kinds = [item.get("type") for item in sent["input"]]
     # The backend gets the call back as a function call and its output, never mcp items.
     assert kinds == ["message", "function_call", "function_call_output", "message", "message"]
@@ -661,13 +674,15 @@ def test_conversation_after_a_streamed_tool_turn_replays_the_function_call(
 # ---------------------------------------------------------------- no server-side tools
 
 
-def test_plain_stream_is_unchanged(gateway: Stack, sdk: openai.OpenAI, key: str) -> None:
-    events = stream(sdk, input="hello there")
+def test_plain_stream_is_unchanged(
+    stream_gateway: Stack, stream_sdk: openai.OpenAI, key: str
+) -> None:
+    events = stream(stream_sdk, input="hello there")
     assert types(events) == [*OPENING, *message_events(4), "response.completed"]
     check_numbering(events)
     response_id = check_one_response(events)
     final = events[-1].response
     assert final.output_text == "reply to: hello there"
-    assert sdk.responses.retrieve(response_id).output_text == "reply to: hello there"
-    _, blocks = raw_stream(gateway, key, {"model": "m", "input": "hello there"})
+    assert stream_sdk.responses.retrieve(response_id).output_text == "reply to: hello there"
+    _, blocks = raw_stream(stream_gateway, key, {"model": "m", "input": "hello there"})
     assert [p["type"] for p in check_wire(blocks)] == types(events)

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from support.harness import Stack
-from support.vector_fixtures import new_key, sdk, upload, wait_ingested, word
+from support.vector_fixtures import new_key, sdk_for, upload, wait_ingested, word
 
 RESULT_KEYS = {"file_id", "filename", "score", "attributes", "content"}
 TEXTS = {
@@ -27,7 +27,7 @@ ATTRIBUTES: dict[str, dict[str, Any]] = {
 class Corpus:
     def __init__(self, stack: Stack) -> None:
         self.key = new_key()
-        self.client = sdk(stack, self.key)
+        self.client = sdk_for(stack, self.key)
         self.tag = word()  # in every file, so a query for it matches them all
         self.store = self.client.vector_stores.create(name="corpus")
         self.ids: dict[str, str] = {}
@@ -55,18 +55,20 @@ class Corpus:
 
 
 @pytest.fixture(scope="module")
-def corpus(stack: Stack) -> Iterator[Corpus]:
+def search_corpus(stack: Stack) -> Iterator[Corpus]:
     made = Corpus(stack)
     yield made
     made.http.close()
     made.client.close()
 
 
-def test_ranking_and_result_shape(stack: Stack, corpus: Corpus) -> None:
+def test_ranking_and_result_shape(stack: Stack, search_corpus: Corpus) -> None:
     assert "embeddings_url" not in stack.settings  # lexical search only
-    hits = corpus.client.vector_stores.search(corpus.store.id, query="cobalt ocean waves")
-    assert hits.data[0].file_id == corpus.ids["blue"]
-    raw = corpus.search(query="cobalt ocean waves").json()
+    hits = search_corpus.client.vector_stores.search(
+        search_corpus.store.id, query="cobalt ocean waves"
+    )
+    assert hits.data[0].file_id == search_corpus.ids["blue"]
+    raw = search_corpus.search(query="cobalt ocean waves").json()
     assert raw["object"] == "vector_store.search_results.page"
     assert (raw["search_query"], raw["has_more"], raw["next_page"]) == (
         ["cobalt ocean waves"], False, None
@@ -74,28 +76,32 @@ def test_ranking_and_result_shape(stack: Stack, corpus: Corpus) -> None:
     top = raw["data"][0]
     assert set(top) == RESULT_KEYS
     assert (top["filename"], top["attributes"]) == ("blue.txt", ATTRIBUTES["blue"])
-    assert top["content"] == [{"type": "text", "text": corpus.texts["blue"]}]
-    every = corpus.search(query=corpus.tag).json()["data"]
-    assert {hit["file_id"] for hit in every} == set(corpus.ids.values())
+    assert top["content"] == [{"type": "text", "text": search_corpus.texts["blue"]}]
+    every = search_corpus.search(query=search_corpus.tag).json()["data"]
+    assert {hit["file_id"] for hit in every} == set(search_corpus.ids.values())
     scores = [hit["score"] for hit in raw["data"] + every]
     assert all(0 <= score <= 1 for score in scores)
     assert [h["score"] for h in every] == sorted((h["score"] for h in every), reverse=True)
 
 
-def test_query_as_an_array(corpus: Corpus) -> None:
+def test_query_as_an_array(search_corpus: Corpus) -> None:
     queries = ["crimson apples", "emerald forests"]
-    page = corpus.client.vector_stores.search(corpus.store.id, query=queries, max_num_results=2)
-    assert {h.file_id for h in page.data} == {corpus.ids["red"], corpus.ids["green"]}
-    assert corpus.search(query=queries).json()["search_query"] == queries
+    page = search_corpus.client.vector_stores.search(
+        search_corpus.store.id, query=queries, max_num_results=2
+    )
+    assert {h.file_id for h in page.data} == {search_corpus.ids["red"], search_corpus.ids["green"]}
+    assert search_corpus.search(query=queries).json()["search_query"] == queries
     for bad in ([], [""], "  ", [1], None):
-        assert corpus.search(query=bad).status_code == 400
+        assert search_corpus.search(query=bad).status_code == 400
 
 
-def test_max_num_results_bounds(corpus: Corpus) -> None:
-    assert len(corpus.search(query=corpus.tag, max_num_results=1).json()["data"]) == 1
-    assert len(corpus.search(query=corpus.tag, max_num_results=50).json()["data"]) == 3
+def test_max_num_results_bounds(search_corpus: Corpus) -> None:
+    assert len(search_corpus.search(query=search_corpus.tag, max_num_results=1).json()["data"]) == 1
+    assert (
+        len(search_corpus.search(query=search_corpus.tag, max_num_results=50).json()["data"]) == 3
+    )
     for bad in (0, 51, -1, "5", True, 2.5):
-        response = corpus.search(query=corpus.tag, max_num_results=bad)
+        response = search_corpus.search(query=search_corpus.tag, max_num_results=bad)
         assert response.status_code == 400, bad
         assert response.json()["error"]["param"] == "max_num_results"
 
@@ -140,11 +146,13 @@ FILTERS: list[tuple[dict[str, Any], set[str]]] = [
 
 
 @pytest.mark.parametrize(("filters", "expected"), FILTERS)
-def test_attribute_filters(corpus: Corpus, filters: dict[str, Any], expected: set[str]) -> None:
-    assert corpus.names(query=corpus.tag, filters=filters) == expected
-    hits = corpus.client.vector_stores.search(
-        corpus.store.id,
-        query=corpus.tag,
+def test_attribute_filters(
+    search_corpus: Corpus, filters: dict[str, Any], expected: set[str]
+) -> None:
+    assert search_corpus.names(query=search_corpus.tag, filters=filters) == expected
+    hits = search_corpus.client.vector_stores.search(
+        search_corpus.store.id,
+        query=search_corpus.tag,
         filters=filters,  # type: ignore[arg-type]
     )
     assert all(h.attributes == ATTRIBUTES[h.filename[:-4]] for h in hits.data)
@@ -168,47 +176,53 @@ def test_attribute_filters(corpus: Corpus, filters: dict[str, Any], expected: se
         [cmp("eq", "team", "red")],
     ],
 )
-def test_malformed_filters_are_400(corpus: Corpus, filters: Any) -> None:
-    response = corpus.search(query=corpus.tag, filters=filters)
+def test_malformed_filters_are_400(search_corpus: Corpus, filters: Any) -> None:
+    response = search_corpus.search(query=search_corpus.tag, filters=filters)
     assert response.status_code == 400, response.text
     assert response.json()["error"]["type"] == "invalid_request_error"
 
 
-def test_score_threshold(corpus: Corpus) -> None:
-    query = f"{corpus.tag} crimson apples"  # matches all three, red best
-    scores = [h["score"] for h in corpus.search(query=query).json()["data"]]
+def test_score_threshold(search_corpus: Corpus) -> None:
+    query = f"{search_corpus.tag} crimson apples"  # matches all three, red best
+    scores = [h["score"] for h in search_corpus.search(query=query).json()["data"]]
     assert len(scores) == 3 and scores[0] > scores[1]
     cut = (scores[0] + scores[1]) / 2
-    kept = corpus.search(query=query, ranking_options={"score_threshold": cut})
-    assert [h["file_id"] for h in kept.json()["data"]] == [corpus.ids["red"]]
-    none = corpus.search(query=corpus.tag, ranking_options={"score_threshold": 1})
+    kept = search_corpus.search(query=query, ranking_options={"score_threshold": cut})
+    assert [h["file_id"] for h in kept.json()["data"]] == [search_corpus.ids["red"]]
+    none = search_corpus.search(query=search_corpus.tag, ranking_options={"score_threshold": 1})
     assert none.json()["data"] == []
     for bad in (-0.1, 1.5, "0.5"):
-        assert corpus.search(query="x", ranking_options={"score_threshold": bad}).status_code == 400
+        assert (
+            search_corpus.search(query="x", ranking_options={"score_threshold": bad}).status_code
+            == 400
+        )
 
 
-def test_rewrite_query_and_ranker_are_accepted(corpus: Corpus) -> None:
-    plain = corpus.client.vector_stores.search(corpus.store.id, query="ocean shore")
-    rewritten = corpus.client.vector_stores.search(
-        corpus.store.id, query="ocean shore", rewrite_query=True, ranking_options={"ranker": "auto"}
+def test_rewrite_query_and_ranker_are_accepted(search_corpus: Corpus) -> None:
+    plain = search_corpus.client.vector_stores.search(search_corpus.store.id, query="ocean shore")
+    rewritten = search_corpus.client.vector_stores.search(
+        search_corpus.store.id,
+        query="ocean shore",
+        rewrite_query=True,
+        ranking_options={"ranker": "auto"},
     )
     assert [h.file_id for h in rewritten.data] == [h.file_id for h in plain.data]
-    assert rewritten.data[0].file_id == corpus.ids["blue"]
+    assert rewritten.data[0].file_id == search_corpus.ids["blue"]
 
 
-def test_other_tenants_get_404_on_every_route(stack: Stack, corpus: Corpus) -> None:
-    vs, fid = corpus.store.id, corpus.ids["red"]
+def test_other_tenants_get_404_on_every_route(stack: Stack, search_corpus: Corpus) -> None:
+    vs, fid = search_corpus.store.id, search_corpus.ids["red"]
     # A file outside the corpus: re-adding a corpus file would reset its attributes.
-    extra = upload(corpus.client, "extra.txt", "unrelated batch text").id
-    batch = corpus.client.vector_stores.file_batches.create(vs, file_ids=[extra])
-    wait_ingested(corpus.client, vs, extra)
-    with sdk(stack) as intruder:
+    extra = upload(search_corpus.client, "extra.txt", "unrelated batch text").id
+    batch = search_corpus.client.vector_stores.file_batches.create(vs, file_ids=[extra])
+    wait_ingested(search_corpus.client, vs, extra)
+    with sdk_for(stack) as intruder:
         theirs = upload(intruder, "theirs.txt", "intruder text").id
         assert vs not in [s.id for s in intruder.vector_stores.list().data]
     routes: list[tuple[str, str, Any]] = [
         ("GET", f"/vector_stores/{vs}", None),
         ("POST", f"/vector_stores/{vs}", {"name": "stolen"}),
-        ("POST", f"/vector_stores/{vs}/search", {"query": corpus.tag}),
+        ("POST", f"/vector_stores/{vs}/search", {"query": search_corpus.tag}),
         ("GET", f"/vector_stores/{vs}/files", None),
         ("POST", f"/vector_stores/{vs}/files", {"file_id": theirs}),
         ("GET", f"/vector_stores/{vs}/files/{fid}", None),
@@ -227,8 +241,10 @@ def test_other_tenants_get_404_on_every_route(stack: Stack, corpus: Corpus) -> N
             response = other.request(method, path, json=body)
             assert response.status_code == 404, (method, path, response.text)
             assert response.json()["error"]["type"] == "invalid_request_error"
-    owner = corpus.client.vector_stores
+    owner = search_corpus.client.vector_stores
     assert owner.retrieve(vs).name == "corpus"
     assert owner.files.retrieve(fid, vector_store_id=vs).attributes == ATTRIBUTES["red"]
     assert owner.file_batches.retrieve(batch.id, vector_store_id=vs).id == batch.id
-    assert {h.file_id for h in owner.search(vs, query=corpus.tag).data} == set(corpus.ids.values())
+    assert {h.file_id for h in owner.search(vs, query=search_corpus.tag).data} == set(
+        search_corpus.ids.values()
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
 
 import openai
 import pytest
@@ -16,7 +15,6 @@ from support.harness import Stack
 from support.vector_fixtures import (
     BlobGate,
     docx_bytes,
-    sdk,
     stored_chunks,
     upload,
     wait_ingested,
@@ -24,13 +22,6 @@ from support.vector_fixtures import (
 )
 
 DEFAULT_STATIC = {"max_chunk_size_tokens": 800, "chunk_overlap_tokens": 400}
-
-
-@pytest.fixture
-def own(stack: Stack) -> Iterator[openai.OpenAI]:
-    """A client of a tenant of its own, so listings hold only this test's objects."""
-    with sdk(stack) as client:
-        yield client
 
 
 def chunk_texts(client: openai.OpenAI, store_id: str, file_id: str) -> list[str]:
@@ -107,18 +98,18 @@ def test_status_is_in_progress_while_ingesting(stack: Stack, client: openai.Open
     assert client.vector_stores.retrieve(store.id).status == "completed"
 
 
-def test_list_stores_pages_both_ways(own: openai.OpenAI) -> None:
-    ids = [own.vector_stores.create(name=f"s{i}").id for i in range(4)]
-    assert [s.id for s in own.vector_stores.list()] == ids[::-1]
-    assert [s.id for s in own.vector_stores.list(order="asc")] == ids
-    page = own.vector_stores.list(limit=2)
+def test_list_stores_pages_both_ways(own_client: openai.OpenAI) -> None:
+    ids = [own_client.vector_stores.create(name=f"s{i}").id for i in range(4)]
+    assert [s.id for s in own_client.vector_stores.list()] == ids[::-1]
+    assert [s.id for s in own_client.vector_stores.list(order="asc")] == ids
+    page = own_client.vector_stores.list(limit=2)
     assert ([s.id for s in page.data], page.has_more) == ([ids[3], ids[2]], True)
-    page = own.vector_stores.list(limit=2, after=ids[2])
+    page = own_client.vector_stores.list(limit=2, after=ids[2])
     assert ([s.id for s in page.data], page.has_more) == ([ids[1], ids[0]], False)
-    assert [s.id for s in own.vector_stores.list(before=ids[1]).data] == [ids[3], ids[2]]
-    page = own.vector_stores.list(order="asc", before=ids[3], limit=2)
+    assert [s.id for s in own_client.vector_stores.list(before=ids[1]).data] == [ids[3], ids[2]]
+    page = own_client.vector_stores.list(order="asc", before=ids[3], limit=2)
     assert ([s.id for s in page.data], page.has_more) == ([ids[0], ids[1]], True)
-    assert [s.id for s in own.vector_stores.list(limit=1)] == ids[::-1]  # SDK pages on
+    assert [s.id for s in own_client.vector_stores.list(limit=1)] == ids[::-1]  # SDK pages on
 
 
 def test_modify_then_delete_drops_the_chunks(stack: Stack, client: openai.OpenAI) -> None:

@@ -19,7 +19,10 @@ Behaviour is selected by the request's ``model`` field and by the last user text
 * streaming only: ``stream-fail`` (``response.failed``), ``stream-cut`` (connection dropped
   mid-stream), ``chunky`` (SSE bytes written in tiny irregular pieces, non-ASCII text)
 
-Run standalone from `tests/`: ``python -m support.fake_backend --port P [--no-record]``; prints
+Requests are handed to the recorders attached at the time (see `support.recording`); a
+test reads its own with the `recorder` fixture.
+
+Run standalone from `tests/`: ``python -m support.fake_backend --port P``; prints
 ``READY <port>`` once listening.
 """
 
@@ -31,16 +34,16 @@ import contextlib
 import json
 import re
 import signal
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from support.recording import Recorder, Recorders
 from support.server_thread import ServerThread
 
-__all__ = ["BackendThread", "FakeBackend", "RecordedRequest"]
+__all__ = ["BackendRecorder", "BackendThread", "FakeBackend", "RecordedRequest"]
 
 JSON = dict[str, Any]
 
@@ -67,6 +70,9 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: Any
+
+
+BackendRecorder = Recorder[RecordedRequest]
 
 
 class _BadRequest(Exception):
@@ -315,10 +321,8 @@ def _chunk(data: bytes) -> bytes:
 class FakeBackend:
     """Asyncio fake OpenAI-Responses server. Use from the loop that runs it."""
 
-    def __init__(self, record: bool = True) -> None:
-        self.record = record
-        self.requests: list[RecordedRequest] = []
-        self._lock = threading.Lock()
+    def __init__(self) -> None:
+        self.recorders: Recorders[RecordedRequest] = Recorders()
         self._server: asyncio.Server | None = None
         self._conns: set[asyncio.Task[None]] = set()
 
@@ -344,14 +348,6 @@ class FakeBackend:
         if conns:
             await asyncio.gather(*conns, return_exceptions=True)
         await server.wait_closed()
-
-    def snapshot(self) -> list[RecordedRequest]:
-        with self._lock:
-            return list(self.requests)
-
-    def clear(self) -> None:
-        with self._lock:
-            self.requests.clear()
 
     # -- connection handling ----------------------------------------------
 
@@ -405,9 +401,7 @@ class FakeBackend:
                 body = json.loads(raw)
             except ValueError:
                 body = None
-        if self.record:
-            with self._lock:
-                self.requests.append(RecordedRequest(method, target, headers, body))
+        self.recorders.record(RecordedRequest(method, target, headers, body))
 
         path = target.split("?", 1)[0]
         if path not in _ROUTES:
@@ -612,8 +606,8 @@ class FakeBackend:
 class BackendThread(ServerThread[FakeBackend]):
     """Runs a FakeBackend in a daemon thread with its own event loop."""
 
-    def __init__(self, record: bool = True) -> None:
-        super().__init__(FakeBackend(record=record), "fake-backend")
+    def __init__(self) -> None:
+        super().__init__(FakeBackend(), "fake-backend")
 
     @property
     def backend(self) -> FakeBackend:
@@ -623,10 +617,6 @@ class BackendThread(ServerThread[FakeBackend]):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        return self.server.snapshot()
-
     def __enter__(self) -> BackendThread:
         self.start()
         return self
@@ -635,8 +625,8 @@ class BackendThread(ServerThread[FakeBackend]):
         self.stop()
 
 
-async def _serve_forever(port: int, record: bool) -> None:
-    backend = FakeBackend(record=record)
+async def _serve_forever(port: int) -> None:
+    backend = FakeBackend()
     bound = await backend.start(port=port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -653,10 +643,9 @@ async def _serve_forever(port: int, record: bool) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Fake /v1/responses backend")
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--no-record", action="store_true", help="do not record requests")
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_forever(args.port, not args.no_record))
+        asyncio.run(_serve_forever(args.port))
 
 
 if __name__ == "__main__":

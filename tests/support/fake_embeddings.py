@@ -25,10 +25,10 @@ import hashlib
 import json
 import math
 import struct
-import threading
 from dataclasses import dataclass
 from typing import Any
 
+from support.recording import Recorders
 from support.server_thread import ServerThread
 
 __all__ = ["FAIL_MESSAGE", "EmbeddingsThread", "FakeEmbeddings", "Recorded", "expected_vector"]
@@ -71,8 +71,7 @@ class FakeEmbeddings:
 
     def __init__(self, dimensions: int = 8) -> None:
         self.dimensions = dimensions
-        self.requests: list[Recorded] = []
-        self._lock = threading.Lock()
+        self.recorders: Recorders[Recorded] = Recorders()
         self._server: asyncio.base_events.Server | None = None
         self._conns: set[asyncio.Task[None]] = set()
 
@@ -90,14 +89,6 @@ class FakeEmbeddings:
         if self._conns:
             await asyncio.gather(*self._conns, return_exceptions=True)
         await server.wait_closed()
-
-    def snapshot(self) -> list[Recorded]:
-        with self._lock:
-            return list(self.requests)
-
-    def clear(self) -> None:
-        with self._lock:
-            self.requests.clear()
 
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -130,8 +121,7 @@ class FakeEmbeddings:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
-        with self._lock:
-            self.requests.append(Recorded(method, target, headers, body))
+        self.recorders.record(Recorded(method, target, headers, body))
 
         status, answer = self._answer(method, target.split("?", 1)[0], body)
         payload = _dumps(answer)
@@ -191,10 +181,6 @@ class EmbeddingsThread(ServerThread[FakeEmbeddings]):
     def url(self) -> str:
         """The API root to give an OpenAI-style client (``.../v1``)."""
         return f"http://127.0.0.1:{self.port}/v1"
-
-    @property
-    def requests(self) -> list[Recorded]:
-        return self.server.snapshot()
 
     def __enter__(self) -> EmbeddingsThread:
         self.start()

@@ -1,28 +1,14 @@
-"""Shared pieces for the RedisConversationStore tests: records, items, a store per test."""
+"""Shared pieces for the conversation store tests: records, items, new conversations."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 import orjson
 import redis
-from redis.asyncio import Redis
 
 from core.common.ids import new_id
-from storage.redis.client import connect
-from storage.redis.conversations import RedisConversationStore
-from support.harness import RedisServer
+from core.ports import ConversationStore
 
 Pair = tuple[str, bytes]
-
-
-@asynccontextmanager
-async def open_store(redis_server: RedisServer) -> AsyncIterator[RedisConversationStore]:
-    """A store on a connection of its own, closed afterwards."""
-    client: Redis = connect(redis_server.url)
-    yield RedisConversationStore(client)
-    await client.aclose()
 
 
 def record(conversation_id: str, **metadata: str) -> bytes:
@@ -51,14 +37,14 @@ def joined(pairs: list[Pair]) -> bytes:
 
 
 async def context_items(
-    store: RedisConversationStore, tenant: str, conversation_id: str
+    store: ConversationStore, tenant: str, conversation_id: str
 ) -> bytes | None:
     """The items `context` answers, without the position of the last one."""
     found = await store.context(tenant, conversation_id)
     return None if found is None else found[0]
 
 
-async def new_conversation(store: RedisConversationStore, tenant: str, pairs: list[Pair]) -> str:
+async def new_conversation(store: ConversationStore, tenant: str, pairs: list[Pair]) -> str:
     conversation_id = new_id("conv")
     await store.create(tenant, conversation_id, record(conversation_id), pairs)
     return conversation_id

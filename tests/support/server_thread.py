@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from contextlib import AbstractContextManager
 from typing import Any, Generic, Protocol, TypeVar
+
+from support.recording import Recorder, Recorders
 
 
 class AsyncServer(Protocol):
@@ -12,9 +15,8 @@ class AsyncServer(Protocol):
 
     async def stop(self) -> None: ...
 
-    def snapshot(self) -> list[Any]: ...
-
-    def clear(self) -> None: ...
+    @property
+    def recorders(self) -> Recorders[Any]: ...
 
 
 S = TypeVar("S", bound=AsyncServer)
@@ -61,5 +63,6 @@ class ServerThread(Generic[S]):
             thread.join(timeout)
             self._loop = self._thread = None
 
-    def clear(self) -> None:
-        self.server.clear()
+    def recording(self) -> AbstractContextManager[Recorder[Any]]:
+        """A recorder of the requests the server receives until the block ends."""
+        return self.server.recorders.recording()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from support.fake_backend import BackendThread
+from support.fake_backend import BackendRecorder
 
 JSON = dict[str, Any]
 
@@ -13,8 +13,8 @@ def types(items: list[Any]) -> list[str]:
     return [item["type"] if isinstance(item, dict) else item.type for item in items]
 
 
-def backend_inputs(backend: BackendThread) -> list[list[JSON]]:
-    return [request.body["input"] for request in backend.requests]
+def backend_inputs(recorder: BackendRecorder) -> list[list[JSON]]:
+    return [request.body["input"] for request in recorder.requests]
 
 
 def no_mcp_items(items: list[JSON]) -> bool:

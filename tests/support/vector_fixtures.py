@@ -38,7 +38,8 @@ def new_key() -> str:
     return f"sk-{uuid.uuid4().hex}"
 
 
-def sdk(stack: Stack, key: str | None = None) -> openai.OpenAI:
+def sdk_for(stack: Stack, key: str | None = None) -> openai.OpenAI:
+    """An SDK client of `stack`, as the tenant of `key` (a new one by default)."""
     return openai.OpenAI(base_url=stack.base_url, api_key=key or new_key(), max_retries=0)
 
 

@@ -164,7 +164,7 @@ async def test_an_unexpected_failure_is_a_shaped_500() -> None:
 
 
 @pytest.fixture
-async def stores(redis_client: Redis, tmp_path: Path) -> AsyncIterator[Stores]:
+async def factory_stores(redis_client: Redis, tmp_path: Path) -> AsyncIterator[Stores]:
     built = await build_stores(redis_client, tmp_path)
     yield built
     await built.chunks.close()
@@ -190,9 +190,9 @@ async def _opened(stores: Stores, tenant: str, **flow: Any) -> CreateResponse:
 
 
 async def test_create_rewrites_the_request_and_presents_the_json_answer(
-    stores: Stores, tenant: str
+    factory_stores: Stores, tenant: str
 ) -> None:
-    processor = await _opened(stores, tenant)
+    processor = await _opened(factory_stores, tenant)
     client = {"model": "m", "input": "Hello", "metadata": {"k": "v"}}
     sent = await processor.request_body(body(orjson.dumps(client)))
     assert sent is not None
@@ -207,13 +207,13 @@ async def test_create_rewrites_the_request_and_presents_the_json_answer(
     response = orjson.loads(answer.response_body.response.body_mutation.body)
     assert response["id"].startswith("resp_") and response["id"] != "resp_backend"
     assert (response["metadata"], response["store"]) == ({"k": "v"}, True)
-    assert await stores.responses.get(tenant, response["id"]) is not None
+    assert await factory_stores.responses.get(tenant, response["id"]) is not None
 
 
 async def test_the_backend_key_replaces_the_clients_authorization(
-    stores: Stores, tenant: str
+    factory_stores: Stores, tenant: str
 ) -> None:
-    flow = CreateResponseFlow(stores, tenant, authorization="Bearer backend-key")
+    flow = CreateResponseFlow(factory_stores, tenant, authorization="Bearer backend-key")
     processor = CreateResponse(flow)
     sent = await processor.request_headers(
         request("POST", "/v1/responses", authorization="Bearer client-key")
@@ -223,16 +223,16 @@ async def test_the_backend_key_replaces_the_clients_authorization(
     assert mutation is not None and list(mutation.remove_headers) == ["accept-encoding"]
 
 
-async def test_an_empty_create_body_is_a_400(stores: Stores, tenant: str) -> None:
-    processor = CreateResponse(CreateResponseFlow(stores, tenant))
+async def test_an_empty_create_body_is_a_400(factory_stores: Stores, tenant: str) -> None:
+    processor = CreateResponse(CreateResponseFlow(factory_stores, tenant))
     with pytest.raises(Exception) as caught:
         await processor.request_headers(request("POST", "/v1/responses", end=True))
     status, error = immediate(processor.failure("request_headers", caught.value))
     assert status == 400 and "empty" in error["error"]["message"]
 
 
-async def test_a_backend_error_is_rewritten_in_place(stores: Stores, tenant: str) -> None:
-    processor = await _opened(stores, tenant)
+async def test_a_backend_error_is_rewritten_in_place(factory_stores: Stores, tenant: str) -> None:
+    processor = await _opened(factory_stores, tenant)
     await processor.request_body(body(b'{"model": "m", "input": "x"}'))
     answer = headers({":status": "429", "x-envoy-upstream-service-time": "3"}, response=True)
     assert mode(await processor.response_headers(answer)).response_body_mode == (
@@ -247,8 +247,8 @@ async def test_a_backend_error_is_rewritten_in_place(stores: Stores, tenant: str
     assert rewritten["error"]["message"] == "slow down"
 
 
-async def test_envoys_own_error_reply_is_left_alone(stores: Stores, tenant: str) -> None:
-    processor = await _opened(stores, tenant)
+async def test_envoys_own_error_reply_is_left_alone(factory_stores: Stores, tenant: str) -> None:
+    processor = await _opened(factory_stores, tenant)
     await processor.request_body(body(b'{"model": "m", "input": "x"}'))
     reply = await processor.response_headers(headers({":status": "503"}, response=True))
     assert reply is not None and not reply.HasField("mode_override")
@@ -261,8 +261,10 @@ def _sse(*events: dict[str, Any]) -> bytes:
     )
 
 
-async def test_a_stream_is_relayed_chunk_by_chunk_and_stored(stores: Stores, tenant: str) -> None:
-    processor = await _opened(stores, tenant)
+async def test_a_stream_is_relayed_chunk_by_chunk_and_stored(
+    factory_stores: Stores, tenant: str
+) -> None:
+    processor = await _opened(factory_stores, tenant)
     await processor.request_body(body(b'{"model": "m", "input": "x", "stream": true}'))
     sse = headers({":status": "200", "content-type": "text/event-stream"}, response=True)
     assert mode(await processor.response_headers(sse)).response_body_mode == (
@@ -282,11 +284,13 @@ async def test_a_stream_is_relayed_chunk_by_chunk_and_stored(stores: Stores, ten
     assert out.endswith(b"data: [DONE]\n\n")
     completed = [line for line in out.split(b"\n") if b'"response.completed"' in line][-1]
     response_id = orjson.loads(completed.removeprefix(b"data: "))["response"]["id"]
-    assert await stores.responses.get(tenant, response_id) is not None
+    assert await factory_stores.responses.get(tenant, response_id) is not None
 
 
-async def test_a_stream_cut_off_is_recorded_as_failed_on_close(stores: Stores, tenant: str) -> None:
-    processor = await _opened(stores, tenant)
+async def test_a_stream_cut_off_is_recorded_as_failed_on_close(
+    factory_stores: Stores, tenant: str
+) -> None:
+    processor = await _opened(factory_stores, tenant)
     await processor.request_body(body(b'{"model": "m", "input": "x", "stream": true}'))
     sse = headers({":status": "200", "content-type": "text/event-stream"}, response=True)
     await processor.response_headers(sse)
@@ -298,7 +302,7 @@ async def test_a_stream_cut_off_is_recorded_as_failed_on_close(stores: Stores, t
     created = out.response_body.response.body_mutation.body.split(b"data: ")[1]
     response_id = orjson.loads(created)["response"]["id"]
     await processor.close()
-    stored = await stores.responses.get(tenant, response_id)
+    stored = await factory_stores.responses.get(tenant, response_id)
     assert stored is not None and orjson.loads(stored.record)["status"] == "failed"
 
 
@@ -317,14 +321,14 @@ async def test_a_stream_cut_off_is_recorded_as_failed_on_close(stores: Stores, t
     ],
 )
 async def test_the_router_picks_the_processor(
-    stores: Stores, method: str, path: str, kind: type
+    factory_stores: Stores, method: str, path: str, kind: type
 ) -> None:
-    assert isinstance(await open_processor(Gateway(stores), request(method, path)), kind)
+    assert isinstance(await open_processor(Gateway(factory_stores), request(method, path)), kind)
 
 
-async def test_the_router_opens_an_upload(stores: Stores) -> None:
+async def test_the_router_opens_an_upload(factory_stores: Stores) -> None:
     message = request("POST", "/v1/files", **{"content-type": "multipart/form-data; boundary=b"})
-    assert isinstance(await open_processor(Gateway(stores), message), Upload)
+    assert isinstance(await open_processor(Gateway(factory_stores), message), Upload)
 
 
 async def _messages(*messages: ProcessingRequest) -> AsyncIterator[ProcessingRequest]:
@@ -333,9 +337,9 @@ async def _messages(*messages: ProcessingRequest) -> AsyncIterator[ProcessingReq
 
 
 async def test_the_servicer_answers_a_stream_and_stops_at_an_immediate_reply(
-    stores: Stores,
+    factory_stores: Stores,
 ) -> None:
-    servicer = ExternalProcessor(Gateway(stores))
+    servicer = ExternalProcessor(Gateway(factory_stores))
     stream = _messages(
         request("POST", "/v1/conversations", authorization="Bearer k"),
         body(b'{"metadata": {"a": "b"}}'),
@@ -347,8 +351,8 @@ async def test_the_servicer_answers_a_stream_and_stops_at_an_immediate_reply(
     assert status == 200 and conversation["metadata"] == {"a": "b"}
 
 
-async def test_the_servicer_answers_a_missing_one_with_a_404(stores: Stores) -> None:
-    servicer = ExternalProcessor(Gateway(stores))
+async def test_the_servicer_answers_a_missing_one_with_a_404(factory_stores: Stores) -> None:
+    servicer = ExternalProcessor(Gateway(factory_stores))
     stream = _messages(request("GET", "/v1/responses/resp_missing"))
     [reply] = [reply async for reply in servicer.Process(stream, None)]
     status, error = immediate(reply)

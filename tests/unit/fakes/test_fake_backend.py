@@ -8,18 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
-from support.fake_backend import BackendThread
-
-
-@pytest.fixture(scope="module")
-def backend() -> Iterator[BackendThread]:
-    with BackendThread() as b:
-        yield b
+from support.fake_backend import BackendRecorder, BackendThread
 
 
 @pytest.fixture
-def client(backend: BackendThread) -> Iterator[httpx.Client]:
-    backend.clear()
+def backend_http(backend: BackendThread) -> Iterator[httpx.Client]:
+    """Raw HTTP straight to the session's fake backend."""
     with httpx.Client(base_url=backend.url, timeout=10) as c:
         yield c
 
@@ -36,8 +30,8 @@ def _events(resp: httpx.Response) -> list[dict[str, Any]]:
     return out
 
 
-def test_json_reply(client: httpx.Client) -> None:
-    r = client.post("/v1/responses", json={"model": "m", "input": "hello", "store": False})
+def test_json_reply(backend_http: httpx.Client) -> None:
+    r = backend_http.post("/v1/responses", json={"model": "m", "input": "hello", "store": False})
     assert r.status_code == 200
     body = r.json()
     assert body["object"] == "response" and body["status"] == "completed"
@@ -46,17 +40,17 @@ def test_json_reply(client: httpx.Client) -> None:
     assert body["output"][0]["content"][0]["text"] == "reply to: hello"
     assert body["usage"]["total_tokens"] == body["usage"]["input_tokens"] + 3
     items = [{"type": "function_call_output", "call_id": "c", "output": "sunny"}]
-    r = client.post("/responses", json={"model": "m", "input": items})
+    r = backend_http.post("/responses", json={"model": "m", "input": items})
     assert r.json()["output"][0]["content"][0]["text"] == "tool said: sunny"
 
 
-def test_function_call_and_reasoning(client: httpx.Client) -> None:
+def test_function_call_and_reasoning(backend_http: httpx.Client) -> None:
     msg = {
         "type": "message",
         "role": "user",
         "content": [{"type": "input_text", "text": 'call get_weather {"city": "Paris"}'}],
     }
-    r = client.post("/v1/responses", json={"model": "fake-reasoning", "input": [msg]})
+    r = backend_http.post("/v1/responses", json={"model": "fake-reasoning", "input": [msg]})
     reasoning, call = r.json()["output"]
     assert reasoning["type"] == "reasoning"
     assert reasoning["content"][0]["text"].startswith("thinking about call get_weather")
@@ -65,33 +59,33 @@ def test_function_call_and_reasoning(client: httpx.Client) -> None:
     assert call["id"].startswith("fc_") and call["call_id"].startswith("call_")
 
 
-def test_echo_id(client: httpx.Client) -> None:
+def test_echo_id(backend_http: httpx.Client) -> None:
     msg = {"type": "message", "role": "user", "content": "hi", "id": "has.dot"}
-    r = client.post("/v1/responses", json={"model": "fake-echo-id", "input": [msg]})
+    r = backend_http.post("/v1/responses", json={"model": "fake-echo-id", "input": [msg]})
     [reply] = r.json()["output"]
     assert reply["id"] == "has.dot" and reply["content"][0]["text"] == "reply to: hi"
     req = {"model": "fake-echo-id", "input": [msg], "stream": True}
-    with client.stream("POST", "/v1/responses", json=req) as streamed:
+    with backend_http.stream("POST", "/v1/responses", json=req) as streamed:
         events = _events(streamed)
     assert {e["item_id"] for e in events if "item_id" in e} == {"has.dot"}
     assert events[-1]["response"]["output"][0]["id"] == "has.dot"
     # Without an id to take, the message has one of its own.
-    r = client.post("/v1/responses", json={"model": "fake-echo-id", "input": "hi"})
+    r = backend_http.post("/v1/responses", json={"model": "fake-echo-id", "input": "hi"})
     assert r.json()["output"][0]["id"].startswith("msg_")
 
 
-def test_errors(client: httpx.Client) -> None:
-    r = client.get("/nope")
+def test_errors(backend_http: httpx.Client) -> None:
+    r = backend_http.get("/nope")
     assert r.status_code == 404 and r.json()["error"]["message"] == "not found"
-    r = client.post("/v1/responses", json={"model": "fail-400", "input": "x"})
+    r = backend_http.post("/v1/responses", json={"model": "fail-400", "input": "x"})
     assert r.status_code == 400 and r.json()["error"]["code"] == "model_not_found"
-    r = client.post("/v1/responses", json={"model": "fail-plain", "input": "x"})
+    r = backend_http.post("/v1/responses", json={"model": "fail-plain", "input": "x"})
     assert r.status_code == 500 and r.text == "boom"
 
 
-def test_streaming_order(client: httpx.Client) -> None:
+def test_streaming_order(backend_http: httpx.Client) -> None:
     req = {"model": "m", "input": "one two three", "stream": True}
-    with client.stream("POST", "/v1/responses", json=req, headers={"x-fake-done": "1"}) as r:
+    with backend_http.stream("POST", "/v1/responses", json=req, headers={"x-fake-done": "1"}) as r:
         assert r.headers["content-type"] == "text/event-stream"
         raw = r.read()
     assert raw.endswith(b"data: [DONE]\n\n")
@@ -110,9 +104,9 @@ def test_streaming_order(client: httpx.Client) -> None:
     assert events[-1]["response"]["output"][0]["content"][0]["text"] == deltas
 
 
-def test_chunky_reassembly(client: httpx.Client) -> None:
+def test_chunky_reassembly(backend_http: httpx.Client) -> None:
     req = {"model": "chunky", "input": "héllo", "stream": True}
-    with client.stream("POST", "/v1/responses", json=req) as r:
+    with backend_http.stream("POST", "/v1/responses", json=req) as r:
         pieces = list(r.iter_raw())
     assert len(pieces) > 10
     events = _events(httpx.Response(200, content=b"".join(pieces)))
@@ -121,8 +115,27 @@ def test_chunky_reassembly(client: httpx.Client) -> None:
     assert events[-1]["response"]["output"][0]["content"][0]["text"] == text
 
 
-def test_recorded_requests(backend: BackendThread, client: httpx.Client) -> None:
-    client.post("/v1/responses", json={"model": "m", "input": "x"}, headers={"X-Tag": "t"})
-    (rec,) = backend.requests
+def test_recorded_requests(recorder: BackendRecorder, backend_http: httpx.Client) -> None:
+    backend_http.post("/v1/responses", json={"model": "m", "input": "x"}, headers={"X-Tag": "t"})
+    (rec,) = recorder.requests
     assert (rec.method, rec.path, rec.headers["x-tag"]) == ("POST", "/v1/responses", "t")
     assert rec.body == {"model": "m", "input": "x"}
+
+
+def test_a_recorder_sees_only_requests_made_while_attached(
+    backend: BackendThread, backend_http: httpx.Client
+) -> None:
+    def send(text: str) -> None:
+        backend_http.post("/v1/responses", json={"model": "m", "input": text})
+
+    send("before")
+    with backend.recording() as outer:
+        send("one")
+        with backend.recording() as inner:
+            send("two")
+        send("three")
+        outer.clear()
+        send("four")
+    send("after")
+    assert [r.body["input"] for r in inner.requests] == ["two"]
+    assert [r.body["input"] for r in outer.requests] == ["four"]

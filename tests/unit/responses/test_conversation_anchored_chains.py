@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pytest
 import redis
 from redis.asyncio import Redis
 from support.redis_conversation_helpers import Pair, context_items, items, joined, new_conversation
@@ -68,16 +67,6 @@ def _command_calls(sync: redis.Redis) -> dict[str, int]:
         for name, value in stats.items()
         if name != "cmdstat_info"
     }
-
-
-@pytest.fixture
-def responses(redis_client: Redis) -> RedisResponseStore:
-    return RedisResponseStore(redis_client)
-
-
-@pytest.fixture
-def conversations(redis_client: Redis) -> RedisConversationStore:
-    return RedisConversationStore(redis_client)
 
 
 def _cold(store: RedisResponseStore) -> RedisResponseStore:

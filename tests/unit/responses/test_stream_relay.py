@@ -38,18 +38,13 @@ _METADATA = {"session": "abc", "note": "ünï ✓"}
 
 
 @pytest.fixture
-def store(redis_client: Redis) -> RedisResponseStore:
-    return RedisResponseStore(redis_client)
-
-
-@pytest.fixture
-async def stores(
-    store: RedisResponseStore, redis_client: Redis, tmp_path: Path
+async def redis_stores(
+    responses: RedisResponseStore, redis_client: Redis, tmp_path: Path
 ) -> AsyncIterator[Stores]:
     index = QdrantChunkIndex(path=tmp_path / "index")
     await index.start()
     yield Stores(
-        responses=store,
+        responses=responses,
         conversations=RedisConversationStore(redis_client),
         prompts=RedisPromptStore(redis_client),
         connectors=RedisConnectorStore(redis_client),
@@ -180,9 +175,9 @@ def _payload(frame: SseFrame) -> dict[str, Any]:
 
 
 async def _start(
-    stores: Stores, tenant: str, **fields: Any
+    redis_stores: Stores, tenant: str, **fields: Any
 ) -> tuple[CreateResponseFlow, StreamRelay, bytes]:
-    flow = CreateResponseFlow(stores, tenant)
+    flow = CreateResponseFlow(redis_stores, tenant)
     body = {"model": "m", "input": "hi ✓", "stream": True, "metadata": _METADATA, **fields}
     backend = await flow.prepare(orjson.dumps(body))
     assert flow.request is not None and flow.request.stream
@@ -204,9 +199,9 @@ async def _relay(relay: StreamRelay, stream: bytes, seed: int = 0) -> bytes:
 
 @pytest.mark.parametrize("seed", range(8))
 async def test_events_are_relayed_with_lifecycle_responses_presented(
-    store: RedisResponseStore, stores: Stores, tenant: str, seed: int
+    responses: RedisResponseStore, redis_stores: Stores, tenant: str, seed: int
 ) -> None:
-    flow, relay, _ = await _start(stores, tenant)
+    flow, relay, _ = await _start(redis_stores, tenant)
     events = _events()
     encoded = _encode(events)
     out = await _relay(relay, b"".join(encoded), seed)
@@ -235,15 +230,15 @@ async def test_events_are_relayed_with_lifecycle_responses_presented(
 
 
 async def test_output_is_independent_of_chunking(
-    store: RedisResponseStore, stores: Stores, tenant: str
+    responses: RedisResponseStore, redis_stores: Stores, tenant: str
 ) -> None:
     stream = b"".join(_encode(_events()))
     outputs = []
     for seed in range(4):
-        flow, relay, _ = await _start(stores, tenant)
+        flow, relay, _ = await _start(redis_stores, tenant)
         out = await _relay(relay, stream, seed)
         outputs.append(out.replace(flow.response_id.encode(), b"resp_X"))
-    flow, relay, _ = await _start(stores, tenant)
+    flow, relay, _ = await _start(redis_stores, tenant)
     whole = await relay.feed(stream) + await _finish(relay)
     outputs.append(whole.replace(flow.response_id.encode(), b"resp_X"))
     assert len(set(outputs)) == 1
@@ -251,9 +246,9 @@ async def test_output_is_independent_of_chunking(
 
 @pytest.mark.parametrize("backend_done", [False, True], ids=["no-done", "backend-done"])
 async def test_stream_ends_with_done_exactly_once(
-    store: RedisResponseStore, stores: Stores, tenant: str, backend_done: bool
+    responses: RedisResponseStore, redis_stores: Stores, tenant: str, backend_done: bool
 ) -> None:
-    _, relay, _ = await _start(stores, tenant)
+    _, relay, _ = await _start(redis_stores, tenant)
     stream = b"".join(_encode(_events()))
     if backend_done:
         stream += _DONE
@@ -265,15 +260,15 @@ async def test_stream_ends_with_done_exactly_once(
 
 
 async def test_response_is_stored_only_once_the_completed_event_is_produced(
-    store: RedisResponseStore, stores: Stores, tenant: str
+    responses: RedisResponseStore, redis_stores: Stores, tenant: str
 ) -> None:
-    flow, relay, _ = await _start(stores, tenant)
+    flow, relay, _ = await _start(redis_stores, tenant)
     assert flow.request is not None
     events = _events()
     produced = b""
     for chunk in _chunks(b"".join(_encode(events)), random.Random(11)):
         produced += await relay.feed(chunk)
-        stored = await store.get(tenant, flow.response_id)
+        stored = await responses.get(tenant, flow.response_id)
         if b"event: response.completed\n" in produced:
             assert stored is not None
         else:
@@ -282,7 +277,7 @@ async def test_response_is_stored_only_once_the_completed_event_is_produced(
     produced += await _finish(relay)
     assert produced.endswith(_DONE)
 
-    stored = await store.get(tenant, flow.response_id)
+    stored = await responses.get(tenant, flow.response_id)
     assert stored is not None
     record = orjson.loads(stored.record)
     assert "output" not in record
@@ -292,7 +287,7 @@ async def test_response_is_stored_only_once_the_completed_event_is_produced(
     assert record["metadata"] == _METADATA
     assert orjson.loads(stored.output) == events[-1]["response"]["output"]
     assert stored.output == b"[" + orjson.dumps(events[-1]["response"]["output"][0]) + b"]"
-    assert await store.input_items(tenant, flow.response_id) == (
+    assert await responses.input_items(tenant, flow.response_id) == (
         b"[" + b",".join(flow.request.input_items) + b"]"
     )
     # What the client saw in response.completed is what was stored.
@@ -302,9 +297,9 @@ async def test_response_is_stored_only_once_the_completed_event_is_produced(
 
 
 async def test_backend_stream_without_event_lines_gets_event_lines(
-    store: RedisResponseStore, stores: Stores, tenant: str
+    responses: RedisResponseStore, redis_stores: Stores, tenant: str
 ) -> None:
-    flow, relay, _ = await _start(stores, tenant)
+    flow, relay, _ = await _start(redis_stores, tenant)
     events = _events()
     encoded = _encode(events, event_lines=False)
     out = await _relay(relay, b"".join(encoded), 5)
@@ -318,13 +313,13 @@ async def test_backend_stream_without_event_lines_gets_event_lines(
         else:
             assert payload == event
     assert out.count(_DONE) == 1
-    assert await store.get(tenant, flow.response_id) is not None
+    assert await responses.get(tenant, flow.response_id) is not None
 
 
 async def test_stream_cut_before_terminal_event_fails_the_response(
-    store: RedisResponseStore, stores: Stores, tenant: str
+    responses: RedisResponseStore, redis_stores: Stores, tenant: str
 ) -> None:
-    flow, relay, _ = await _start(stores, tenant)
+    flow, relay, _ = await _start(redis_stores, tenant)
     events = _events(terminal=None)
     out = await _relay(relay, b"".join(_encode(events)), 7)
     assert out.endswith(_DONE)
@@ -348,7 +343,7 @@ async def test_stream_cut_before_terminal_event_fails_the_response(
     item = events[-1]["item"]
     assert response["output"] == [item]
 
-    stored = await store.get(tenant, flow.response_id)
+    stored = await responses.get(tenant, flow.response_id)
     assert stored is not None
     record = orjson.loads(stored.record)
     assert record["status"] == "failed"
@@ -357,31 +352,31 @@ async def test_stream_cut_before_terminal_event_fails_the_response(
 
 
 async def test_empty_backend_stream_fails_the_response(
-    store: RedisResponseStore, stores: Stores, tenant: str
+    responses: RedisResponseStore, redis_stores: Stores, tenant: str
 ) -> None:
-    flow, relay, _ = await _start(stores, tenant)
+    flow, relay, _ = await _start(redis_stores, tenant)
     out = await _finish(relay)
     frames = _frames(out[: -len(_DONE)])
     assert out.endswith(_DONE)
     assert [f.event for f in frames] == ["error", "response.failed"]
     assert _payload(frames[1])["response"]["id"] == flow.response_id
-    stored = await store.get(tenant, flow.response_id)
+    stored = await responses.get(tenant, flow.response_id)
     assert stored is not None
     assert orjson.loads(stored.record)["status"] == "failed"
     assert stored.output == b"[]"
 
 
 async def test_backend_failed_event_is_relayed_and_stored(
-    store: RedisResponseStore, stores: Stores, tenant: str
+    responses: RedisResponseStore, redis_stores: Stores, tenant: str
 ) -> None:
-    flow, relay, _ = await _start(stores, tenant)
+    flow, relay, _ = await _start(redis_stores, tenant)
     events = _events(terminal="response.failed", completed_output=[])
     events[-1]["response"]["error"] = {"code": "server_error", "message": "model crashed"}
     out = await _relay(relay, b"".join(_encode(events)), 2)
     frames = _frames(out[: -len(_DONE)])
     assert [f.event for f in frames] == [e["type"] for e in events]
     assert b"event: error" not in out
-    stored = await store.get(tenant, flow.response_id)
+    stored = await responses.get(tenant, flow.response_id)
     assert stored is not None
     record = orjson.loads(stored.record)
     assert record["status"] == "failed"
@@ -392,23 +387,23 @@ async def test_backend_failed_event_is_relayed_and_stored(
 
 @pytest.mark.parametrize("terminal", ["response.completed", None], ids=["completed", "cut"])
 async def test_store_false_stores_nothing(
-    store: RedisResponseStore, stores: Stores, tenant: str, terminal: str | None
+    responses: RedisResponseStore, redis_stores: Stores, tenant: str, terminal: str | None
 ) -> None:
-    flow, relay, _ = await _start(stores, tenant, store=False)
+    flow, relay, _ = await _start(redis_stores, tenant, store=False)
     out = await _relay(relay, b"".join(_encode(_events(terminal=terminal))), 4)
     assert out.count(_DONE) == 1
     last = _frames(out[: -len(_DONE)])[-1]
     response = _payload(last)["response"]
     assert response["store"] is False
     assert response["id"] == flow.response_id
-    assert await store.get(tenant, flow.response_id) is None
-    assert await store.load_context(tenant, flow.response_id) is None
+    assert await responses.get(tenant, flow.response_id) is None
+    assert await responses.load_context(tenant, flow.response_id) is None
 
 
 async def test_completed_with_empty_output_is_filled_from_output_items(
-    store: RedisResponseStore, stores: Stores, tenant: str
+    responses: RedisResponseStore, redis_stores: Stores, tenant: str
 ) -> None:
-    flow, relay, _ = await _start(stores, tenant)
+    flow, relay, _ = await _start(redis_stores, tenant)
     events = _events(completed_output=[])
     second = _message("msg_backend_2", "zweite ✓")
     # A second item, done before the first: the output follows output_index, not arrival.
@@ -417,15 +412,15 @@ async def test_completed_with_empty_output_is_filled_from_output_items(
     out = await _relay(relay, b"".join(_encode(events)), 9)
     completed = next(f for f in _frames(out) if f.event == "response.completed")
     assert _payload(completed)["response"]["output"] == [first, second]
-    stored = await store.get(tenant, flow.response_id)
+    stored = await responses.get(tenant, flow.response_id)
     assert stored is not None
     assert orjson.loads(stored.output) == [first, second]
 
 
 async def test_events_after_the_terminal_event_are_dropped(
-    store: RedisResponseStore, stores: Stores, tenant: str
+    responses: RedisResponseStore, redis_stores: Stores, tenant: str
 ) -> None:
-    _, relay, _ = await _start(stores, tenant)
+    _, relay, _ = await _start(redis_stores, tenant)
     events = _events()
     late = {"type": "response.output_text.delta", "delta": "late", "sequence_number": 99}
     out = await _relay(relay, b"".join(_encode([*events, late])), 1)
@@ -434,28 +429,28 @@ async def test_events_after_the_terminal_event_are_dropped(
 
 
 async def test_terminal_event_without_blank_line_is_flushed(
-    store: RedisResponseStore, stores: Stores, tenant: str
+    responses: RedisResponseStore, redis_stores: Stores, tenant: str
 ) -> None:
-    flow, relay, _ = await _start(stores, tenant)
+    flow, relay, _ = await _start(redis_stores, tenant)
     stream = b"".join(_encode(_events()))
     assert stream.endswith(b"\n\n")
     out = await _relay(relay, stream[:-2], 6)
     assert b"event: error" not in out
     assert out.count(b"event: response.completed\n") == 1
     assert out.endswith(_DONE)
-    assert await store.get(tenant, flow.response_id) is not None
+    assert await responses.get(tenant, flow.response_id) is not None
 
 
 async def test_streamed_responses_chain(
-    store: RedisResponseStore, stores: Stores, tenant: str
+    responses: RedisResponseStore, redis_stores: Stores, tenant: str
 ) -> None:
-    first, relay, _ = await _start(stores, tenant)
+    first, relay, _ = await _start(redis_stores, tenant)
     assert first.request is not None
     events = _events()
     await _relay(relay, b"".join(_encode(events)), 0)
 
     second, relay, backend = await _start(
-        stores, tenant, input="again", previous_response_id=first.response_id
+        redis_stores, tenant, input="again", previous_response_id=first.response_id
     )
     assert second.request is not None
     sent = orjson.loads(backend)
@@ -471,7 +466,7 @@ async def test_streamed_responses_chain(
     out = await _relay(relay, b"".join(_encode(_events(pieces=("bis",)))), 1)
     created = next(f for f in _frames(out) if f.event == "response.created")
     assert _payload(created)["response"]["previous_response_id"] == first.response_id
-    context = await store.load_context(tenant, second.response_id)
+    context = await responses.load_context(tenant, second.response_id)
     assert context is not None
     assert isinstance(context.items, bytes)
     assert orjson.loads(b"[" + context.items + b"]") == [

@@ -39,7 +39,7 @@ async def index(tmp_path: Path) -> AsyncIterator[QdrantChunkIndex]:
 
 
 @pytest.fixture
-async def hybrid(tmp_path: Path) -> AsyncIterator[QdrantChunkIndex]:
+async def hybrid_index(tmp_path: Path) -> AsyncIterator[QdrantChunkIndex]:
     chunk_index = QdrantChunkIndex(path=tmp_path / "hybrid", dense_size=DENSE_SIZE)
     await chunk_index.start()
     yield chunk_index
@@ -307,17 +307,17 @@ async def test_file_chunks_in_order_across_pages(index: QdrantChunkIndex) -> Non
     assert await index.count("t1", "vs1") == 300
 
 
-async def test_vectors_are_checked(index: QdrantChunkIndex, hybrid: QdrantChunkIndex) -> None:
+async def test_vectors_are_checked(index: QdrantChunkIndex, hybrid_index: QdrantChunkIndex) -> None:
     with pytest.raises(ValueError, match="lexical only"):
         await index.upsert_file("t1", "vs1", "f", "f", {}, [chunk("x", [1.0, 0, 0, 0])])
     with pytest.raises(ValueError, match="dimensions"):
-        await hybrid.upsert_file("t1", "vs1", "f", "f", {}, [chunk("x", [1.0])])
+        await hybrid_index.upsert_file("t1", "vs1", "f", "f", {}, [chunk("x", [1.0])])
     with pytest.raises(ValueError, match="as many values"):
         await index.search("t1", ["vs1"], ([1, 2], [1.0]), None, 5, None, None)
 
 
-async def hybrid_library(hybrid: QdrantChunkIndex) -> None:
-    await hybrid.upsert_file(
+async def hybrid_library(hybrid_index: QdrantChunkIndex) -> None:
+    await hybrid_index.upsert_file(
         "t1",
         "vs1",
         "file",
@@ -334,7 +334,7 @@ async def hybrid_library(hybrid: QdrantChunkIndex) -> None:
         ],
     )
     # chunks may lack either vector: no embedding, or no terms
-    await hybrid.upsert_file(
+    await hybrid_index.upsert_file(
         "t1",
         "vs2",
         "partial",
@@ -344,34 +344,36 @@ async def hybrid_library(hybrid: QdrantChunkIndex) -> None:
     )
 
 
-async def test_hybrid_reciprocal_rank_fusion(hybrid: QdrantChunkIndex) -> None:
-    await hybrid_library(hybrid)
+async def test_hybrid_reciprocal_rank_fusion(hybrid_index: QdrantChunkIndex) -> None:
+    await hybrid_library(hybrid_index)
     query_dense = [0.0, 1.0, 0.0, 0.0]
-    hits = await hybrid.search("t1", ["vs1"], sparse("otter"), query_dense, 3, None, None)
+    hits = await hybrid_index.search("t1", ["vs1"], sparse("otter"), query_dense, 3, None, None)
     # Qdrant's RRF (k=2) rewards a first place: the lexical and the dense favourites both
     # make the top 3, the chunk without the query word included, and the weak one does not
     assert [hit.text for hit in hits] == ["otter otter otter", "otter habitat", "aquatic mammal"]
-    both = await hybrid.search("t1", ["vs1", "vs2"], sparse("otter"), query_dense, 10, None, None)
+    both = await hybrid_index.search(
+        "t1", ["vs1", "vs2"], sparse("otter"), query_dense, 10, None, None
+    )
     assert {hit.text for hit in both} >= {"lonely otter", "..."}
-    assert await hybrid.file_chunks("t1", "vs2", "partial") == ["lonely otter", "..."]
+    assert await hybrid_index.file_chunks("t1", "vs2", "partial") == ["lonely otter", "..."]
     assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
     # dense only when the query has no terms; lexical only without a dense query
-    dense_only = await hybrid.search("t1", ["vs1"], ([], []), query_dense, 1, None, None)
+    dense_only = await hybrid_index.search("t1", ["vs1"], ([], []), query_dense, 1, None, None)
     assert [hit.text for hit in dense_only] == ["aquatic mammal"]
-    lexical_only = await hybrid.search("t1", ["vs1"], sparse("otter"), None, 1, None, None)
+    lexical_only = await hybrid_index.search("t1", ["vs1"], sparse("otter"), None, 1, None, None)
     assert [hit.text for hit in lexical_only] == ["otter otter otter"]
-    filtered = await hybrid.search(
+    filtered = await hybrid_index.search(
         "t1", ["vs1"], sparse("otter"), query_dense, 3, eq("kind", "other"), None
     )
     assert filtered == []
 
 
-async def test_hybrid_weighted_fusion(hybrid: QdrantChunkIndex) -> None:
-    await hybrid_library(hybrid)
+async def test_hybrid_weighted_fusion(hybrid_index: QdrantChunkIndex) -> None:
+    await hybrid_library(hybrid_index)
     query_dense = [0.0, 1.0, 0.0, 0.0]
 
     async def ranked(weights: tuple[float, float], threshold: float | None = None) -> list[Hit]:
-        return await hybrid.search(
+        return await hybrid_index.search(
             "t1", ["vs1"], sparse("otter"), query_dense, 4, None, threshold, weights
         )
 

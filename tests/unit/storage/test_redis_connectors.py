@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import orjson
-import pytest
 from redis.asyncio import Redis
 
 from core.common.ids import new_id
 from core.ports import StoredConnector
 from storage.redis.connectors import RedisConnectorStore
 from storage.tenant_keys import tenant_prefix
-
-
-@pytest.fixture
-def store(redis_client: Redis) -> RedisConnectorStore:
-    return RedisConnectorStore(redis_client)
 
 
 def connector(name: str = "c", headers: dict[str, str] | None = None) -> StoredConnector:
@@ -31,10 +25,10 @@ def connector(name: str = "c", headers: dict[str, str] | None = None) -> StoredC
     return StoredConnector(obj=obj, headers=headers)
 
 
-async def test_create_get_and_typed_fields(store: RedisConnectorStore, tenant: str) -> None:
+async def test_create_get_and_typed_fields(connectors: RedisConnectorStore, tenant: str) -> None:
     created = connector()
-    await store.create(tenant, created)
-    found = await store.get(tenant, created.id)
+    await connectors.create(tenant, created)
+    found = await connectors.get(tenant, created.id)
     assert found == created
     assert found is not None and found.server_url == "https://mcp.example.com/mcp"
     assert (found.allowed_tools, found.require_approval) == (
@@ -44,51 +38,51 @@ async def test_create_get_and_typed_fields(store: RedisConnectorStore, tenant: s
     assert "tok" not in repr(found)  # a logged connector never shows its credentials
 
 
-async def test_unknown_and_other_tenants(store: RedisConnectorStore, tenant: str) -> None:
+async def test_unknown_and_other_tenants(connectors: RedisConnectorStore, tenant: str) -> None:
     created = connector()
-    await store.create(tenant, created)
+    await connectors.create(tenant, created)
     other = f"{tenant}-other"
-    assert await store.get(tenant, new_id("conn")) is None
-    assert await store.get(other, created.id) is None
-    assert await store.update(other, created) is False
-    assert await store.delete(other, created.id) is False
-    assert (await store.page(other, 10, True, None, None)).items == []
-    assert await store.get(other, created.id) is None
-    assert await store.get(tenant, created.id) == created
+    assert await connectors.get(tenant, new_id("conn")) is None
+    assert await connectors.get(other, created.id) is None
+    assert await connectors.update(other, created) is False
+    assert await connectors.delete(other, created.id) is False
+    assert (await connectors.page(other, 10, True, None, None)).items == []
+    assert await connectors.get(other, created.id) is None
+    assert await connectors.get(tenant, created.id) == created
 
 
-async def test_update_only_while_present(store: RedisConnectorStore, tenant: str) -> None:
+async def test_update_only_while_present(connectors: RedisConnectorStore, tenant: str) -> None:
     created = connector()
-    await store.create(tenant, created)
+    await connectors.create(tenant, created)
     changed = StoredConnector({**created.obj, "name": "new", "header_names": []}, {})
-    assert await store.update(tenant, changed) is True
-    assert await store.get(tenant, created.id) == changed
-    assert await store.delete(tenant, created.id) is True
-    assert await store.delete(tenant, created.id) is False
+    assert await connectors.update(tenant, changed) is True
+    assert await connectors.get(tenant, created.id) == changed
+    assert await connectors.delete(tenant, created.id) is True
+    assert await connectors.delete(tenant, created.id) is False
     # An update racing a delete must not bring the connector back.
-    assert await store.update(tenant, changed) is False
-    assert await store.get(tenant, created.id) is None
+    assert await connectors.update(tenant, changed) is False
+    assert await connectors.get(tenant, created.id) is None
 
 
 async def test_pages_hold_public_objects_only(
-    store: RedisConnectorStore, redis_client: Redis, tenant: str
+    connectors: RedisConnectorStore, redis_client: Redis, tenant: str
 ) -> None:
     made = [connector(f"c{i}", {"x-key": f"secret-{i}"}) for i in range(5)]
     for item in made:
-        await store.create(tenant, item)
+        await connectors.create(tenant, item)
     ids = [item.id for item in made]
-    first = await store.page(tenant, 2, True, None, None)
+    first = await connectors.page(tenant, 2, True, None, None)
     assert [orjson.loads(i)["id"] for i in first.items] == ids[::-1][:2] and first.has_more
     assert all(b"secret" not in item for item in first.items)
-    after = await store.page(tenant, 10, True, ids[3], None)
+    after = await connectors.page(tenant, 10, True, ids[3], None)
     assert [orjson.loads(i)["id"] for i in after.items] == ids[2::-1] and not after.has_more
-    between = await store.page(tenant, 10, False, ids[0], ids[3])
+    between = await connectors.page(tenant, 10, False, ids[0], ids[3])
     assert [orjson.loads(i)["id"] for i in between.items] == ids[1:3]
-    assert (await store.page(tenant, 10, True, new_id("conn"), None)).items == []
-    await store.delete(tenant, ids[2])
-    remaining = await store.page(tenant, 10, False, None, None)
+    assert (await connectors.page(tenant, 10, True, new_id("conn"), None)).items == []
+    await connectors.delete(tenant, ids[2])
+    remaining = await connectors.page(tenant, 10, False, None, None)
     assert [orjson.loads(i)["id"] for i in remaining.items] == ids[:2] + ids[3:]
     for item_id in ids:
-        await store.delete(tenant, item_id)
+        await connectors.delete(tenant, item_id)
     keys = [k async for k in redis_client.scan_iter(match=f"{tenant_prefix(tenant)}*")]
     assert keys == [f"{tenant_prefix(tenant)}cnseq".encode()]

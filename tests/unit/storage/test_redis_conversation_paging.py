@@ -2,39 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import redis
-from support.harness import RedisServer
 from support.redis_conversation_helpers import (
     context_items,
     ids,
     items,
     joined,
     new_conversation,
-    open_store,
 )
 
 from core.ports import ItemPage
 from storage.redis.conversations import RedisConversationStore
 
 
-@pytest.fixture
-async def store(redis_server: RedisServer) -> AsyncIterator[RedisConversationStore]:
-    async with open_store(redis_server) as opened:
-        yield opened
-
-
-async def test_list_items_pages(store: RedisConversationStore, tenant: str) -> None:
+async def test_list_items_pages(conversations: RedisConversationStore, tenant: str) -> None:
     created = items("page", 10)
     item_ids = [item_id for item_id, _ in created]
-    conversation_id = await new_conversation(store, tenant, created)
+    conversation_id = await new_conversation(conversations, tenant, created)
 
     async def page(limit: int, descending: bool, after: int | None) -> tuple[list[str], bool]:
         cursor = None if after is None else item_ids[after]
-        found = await store.list_items(tenant, conversation_id, limit, descending, cursor)
+        found = await conversations.list_items(tenant, conversation_id, limit, descending, cursor)
         assert found is not None
         return ids(found.items), found.has_more
 
@@ -52,29 +43,29 @@ async def test_list_items_pages(store: RedisConversationStore, tenant: str) -> N
     assert await page(5, False, 9) == ([], False)
     assert await page(5, True, 0) == ([], False)
     # The page holds the stored bytes themselves.
-    found = await store.list_items(tenant, conversation_id, 2, False, item_ids[4])
+    found = await conversations.list_items(tenant, conversation_id, 2, False, item_ids[4])
     assert found == ItemPage(items=[created[5][1], created[6][1]], has_more=True)
 
 
 @pytest.mark.parametrize("descending", [False, True])
 async def test_unknown_after_gives_an_empty_page(
-    store: RedisConversationStore, tenant: str, descending: bool
+    conversations: RedisConversationStore, tenant: str, descending: bool
 ) -> None:
-    conversation_id = await new_conversation(store, tenant, items("after", 4))
-    page = await store.list_items(tenant, conversation_id, 20, descending, "msg_unknown")
+    conversation_id = await new_conversation(conversations, tenant, items("after", 4))
+    page = await conversations.list_items(tenant, conversation_id, 20, descending, "msg_unknown")
     assert page == ItemPage(items=[], has_more=False)
 
 
 @pytest.mark.parametrize("descending", [False, True])
 async def test_walking_the_cursor_visits_every_item_once(
-    store: RedisConversationStore, tenant: str, descending: bool
+    conversations: RedisConversationStore, tenant: str, descending: bool
 ) -> None:
     created = items("walk", 47)
-    conversation_id = await new_conversation(store, tenant, created)
+    conversation_id = await new_conversation(conversations, tenant, created)
     seen: list[str] = []
     after: str | None = None
     while True:
-        page = await store.list_items(tenant, conversation_id, 10, descending, after)
+        page = await conversations.list_items(tenant, conversation_id, 10, descending, after)
         assert page is not None
         seen += ids(page.items)
         if not page.has_more:
@@ -94,13 +85,13 @@ def _command_calls(sync: redis.Redis) -> dict[str, int]:
 
 
 async def test_a_long_context_is_one_command(
-    store: RedisConversationStore, tenant: str, redis_sync: redis.Redis
+    conversations: RedisConversationStore, tenant: str, redis_sync: redis.Redis
 ) -> None:
     created = items("long", 1000)
-    conversation_id = await new_conversation(store, tenant, created)
-    await context_items(store, tenant, conversation_id)  # the script is loaded now
+    conversation_id = await new_conversation(conversations, tenant, created)
+    await context_items(conversations, tenant, conversation_id)  # the script is loaded now
     before = _command_calls(redis_sync)
-    context = await context_items(store, tenant, conversation_id)
+    context = await context_items(conversations, tenant, conversation_id)
     after = _command_calls(redis_sync)
     assert context == joined(created)
     delta = {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
