@@ -12,15 +12,15 @@ from core.common.errors import InvalidRequestError, NotFoundError
 from core.common.http import Reply, Request
 from core.common.ids import new_id
 from core.common.listing import list_body, parse_list_params
-from core.common.validation import check_array_length, invalid_type, json_object, missing
+from core.common.models import parse_body
 from core.files.api import file_not_found
 from core.ports import Stores
-from core.vector_stores.ingestion.chunking import parse_chunking_strategy
-from core.vector_stores.objects import attributes, file_counts, store_not_found
+from core.vector_stores.ingestion.chunking import resolve_chunking
+from core.vector_stores.models import FileBatchCreate, VectorStoreFileCreate, VectorStoreFileUpdate
+from core.vector_stores.objects import file_counts, store_not_found
 
 __all__ = ["VectorStoreFilesApi"]
 
-_BATCH_MAX = 2000
 _STATUSES = ("in_progress", "completed", "failed", "cancelled")
 
 
@@ -93,12 +93,10 @@ class VectorStoreFilesApi:
         return file
 
     async def create(self, tenant: str, store_id: str, body: bytes) -> Reply:
-        fields = json_object(body)
-        file_id = fields.get("file_id")
-        if not isinstance(file_id, str):
-            raise missing("file_id")
-        strategy, _ = parse_chunking_strategy(fields.get("chunking_strategy"))
-        attrs = attributes(fields.get("attributes"))
+        fields = parse_body(VectorStoreFileCreate, body)
+        file_id = fields.file_id
+        strategy, _ = resolve_chunking(fields.chunking_strategy)
+        attrs = fields.attributes or {}
         await self._store(tenant, store_id)
         await self.check_files_exist(tenant, [file_id])
         file = await self.add(tenant, store_id, file_id, strategy, attrs, None)
@@ -123,10 +121,7 @@ class VectorStoreFilesApi:
         return Reply(200, orjson.dumps(await self._file(tenant, store_id, file_id)))
 
     async def update(self, tenant: str, store_id: str, file_id: str, body: bytes) -> Reply:
-        fields = json_object(body)
-        if "attributes" not in fields:
-            raise missing("attributes")
-        attrs = attributes(fields["attributes"])
+        attrs = parse_body(VectorStoreFileUpdate, body).attributes or {}
         file = await self._file(tenant, store_id, file_id)
         file["attributes"] = attrs
         if not await self._meta.update_file(tenant, store_id, file):
@@ -161,34 +156,8 @@ class VectorStoreFilesApi:
     # Batches
 
     async def create_batch(self, tenant: str, store_id: str, body: bytes) -> Reply:
-        fields = json_object(body)
-        shared_strategy = fields.get("chunking_strategy")
-        shared_attrs = fields.get("attributes")
-        entries: list[tuple[str, Any, Any]] = []
-        if fields.get("files") is not None:
-            files = fields["files"]
-            if not isinstance(files, list) or not files:
-                raise invalid_type("files", "a non-empty array", files)
-            check_array_length(files, "files", _BATCH_MAX)
-            for i, entry in enumerate(files):
-                if not isinstance(entry, dict) or not isinstance(entry.get("file_id"), str):
-                    raise missing(f"files[{i}].file_id")
-                entries.append(
-                    (
-                        entry["file_id"],
-                        entry.get("chunking_strategy", shared_strategy),
-                        entry.get("attributes", shared_attrs),
-                    )
-                )
-        else:
-            file_ids = fields.get("file_ids")
-            if not isinstance(file_ids, list) or not file_ids:
-                raise missing("file_ids")
-            if not all(isinstance(f, str) for f in file_ids):
-                raise invalid_type("file_ids", "an array of strings", file_ids)
-            check_array_length(file_ids, "file_ids", _BATCH_MAX)
-            entries = [(f, shared_strategy, shared_attrs) for f in file_ids]
-        checked = [(f, parse_chunking_strategy(s)[0], attributes(a)) for f, s, a in entries]
+        entries = parse_body(FileBatchCreate, body).entries()
+        checked = [(f, resolve_chunking(s)[0], a) for f, s, a in entries]
         await self._store(tenant, store_id)
         await self.check_files_exist(tenant, [f for f, _, _ in checked])
         batch_id = new_id("vsfb")
