@@ -37,7 +37,7 @@ async def test_create_get_and_typed_fields(store: RedisConnectorStore, tenant: s
     found = await store.get(tenant, created.id)
     assert found == created
     assert found is not None and found.server_url == "https://mcp.example.com/mcp"
-    assert (found.allowed_tools, found.require_approval) == (
+    assert (found.obj["allowed_tools"], found.obj["require_approval"]) == (
         ["search"],
         {"never": {"tool_names": ["search"]}},
     )
