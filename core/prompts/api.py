@@ -18,14 +18,20 @@ from core.common.errors import InvalidRequestError, NotFoundError
 from core.common.http import Reply, Request
 from core.common.ids import new_id
 from core.common.listing import page, parse_list_params
-from core.common.validation import check_array_length, invalid_type, json_object, metadata, missing
+from core.common.models import parse_body
+from core.common.validation import invalid_type, missing
 from core.ports import PromptHeader, PromptStore
+from core.prompts.models import (
+    PromptCreate,
+    PromptUpdate,
+    PromptVersion,
+    PromptVersionBody,
+    version_number,
+)
 from core.prompts.templates import check_variables, placeholders, render_input, render_text
 from core.responses.input_items import check_item
 
 __all__ = ["PromptsApi", "ResolvedPrompt"]
-
-_MAX_MESSAGES = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,49 +45,24 @@ def _not_found(prompt_id: str, param: str = "prompt_id") -> NotFoundError:
     return NotFoundError(f"Prompt with id '{prompt_id}' not found.", param=param)
 
 
-def _version_number(value: Any, param: str) -> int:
-    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
-        raise InvalidRequestError(
-            f"Invalid '{param}': expected a version number such as \"1\".",
-            param=param,
-            code="invalid_value",
-        )
-    return int(text)
-
-
-def _template(fields: dict[str, Any]) -> bytes:
+def _template(fields: PromptVersionBody) -> bytes:
     """A version from a create body: instructions and/or input messages."""
-    instructions = fields.get("instructions") or None  # "" means none
-    if instructions is not None and not isinstance(instructions, str):
-        raise invalid_type("instructions", "a string", instructions)
-    messages = fields.get("input")
-    if messages is None:
-        messages = []
-    if not isinstance(messages, list):
-        raise invalid_type("input", "an array", messages)
-    check_array_length(messages, "input", _MAX_MESSAGES)
-    if not instructions and not messages:
-        raise InvalidRequestError(
-            "A prompt needs 'instructions', 'input' messages, or both.",
-            param="instructions",
-            code="missing_required_parameter",
-        )
+    instructions = fields.instructions or None  # "" means none
+    messages = fields.input or []
     items = [check_item(message, f"input[{i}]") for i, message in enumerate(messages)]
     for i, item in enumerate(items):
         if item.get("type") != "message":
             raise InvalidRequestError(
                 "Prompt input may only hold messages.", param=f"input[{i}]", code="invalid_value"
             )
-    return orjson.dumps(
-        {
-            "instructions": instructions,
-            "input": items,
-            "variables": placeholders(instructions, items),
-            "metadata": metadata(fields.get("metadata")),
-            "version_created_at": int(time.time()),
-        }
+    version = PromptVersion(
+        instructions=instructions,
+        input=items,
+        variables=placeholders(instructions, items),
+        metadata=fields.metadata,
+        version_created_at=int(time.time()),
     )
+    return version.model_dump_json().encode()
 
 
 def _prompt_object(header: PromptHeader, version: int, body: bytes) -> dict[str, Any]:
@@ -100,18 +81,17 @@ class PromptsApi:
         self._store = store
 
     async def create(self, tenant: str, body: bytes) -> Reply:
-        fields = json_object(body)
-        name = fields.get("name")
-        if name is not None and not isinstance(name, str):
-            raise invalid_type("name", "a string", name)
+        fields = parse_body(PromptCreate, body)
         prompt_id = new_id("pmpt")
-        header = orjson.dumps({"id": prompt_id, "name": name, "created_at": int(time.time())})
+        header = orjson.dumps(
+            {"id": prompt_id, "name": fields.name, "created_at": int(time.time())}
+        )
         version = _template(fields)
         await self._store.create(tenant, prompt_id, header, version)
         return Reply(200, orjson.dumps(_prompt_object(PromptHeader(header, 1, 1), 1, version)))
 
     async def add_version(self, tenant: str, prompt_id: str, body: bytes) -> Reply:
-        version = _template(json_object(body))
+        version = _template(parse_body(PromptVersionBody, body))
         number = await self._store.add_version(tenant, prompt_id, version)
         if number is None:
             raise _not_found(prompt_id)
@@ -122,7 +102,7 @@ class PromptsApi:
     ) -> Reply:
         raw = request.query.get("version")
         if number is None and raw:
-            number = _version_number(raw[-1], "version")
+            number = version_number(raw[-1], "version")
         found = await self._store.get(tenant, prompt_id, number)
         if found is None:
             raise _not_found(prompt_id)
@@ -150,10 +130,7 @@ class PromptsApi:
         return Reply(200, page(versions, limit, order, after, key="version"))
 
     async def update(self, tenant: str, prompt_id: str, body: bytes) -> Reply:
-        fields = json_object(body)
-        if "default_version" not in fields:
-            raise missing("default_version")
-        number = _version_number(fields["default_version"], "default_version")
+        number = parse_body(PromptUpdate, body).default_version
         found = await self._store.get(tenant, prompt_id, number)
         if found is None:
             raise _not_found(prompt_id)
@@ -182,7 +159,7 @@ class PromptsApi:
         if not isinstance(prompt_id, str):
             raise missing("prompt.id")
         version = param.get("version")
-        number = None if version is None else _version_number(version, "prompt.version")
+        number = None if version is None else version_number(version, "prompt.version")
         found = await self._store.get(tenant, prompt_id, number)
         if found is None:
             raise _not_found(prompt_id, param="prompt.id")
@@ -191,12 +168,12 @@ class PromptsApi:
             raise NotFoundError(
                 f"Prompt '{prompt_id}' has no version {number}.", param="prompt.version"
             )
-        template = orjson.loads(body)
-        variables = check_variables(param.get("variables"), template["variables"])
-        instructions = template["instructions"]
+        template = PromptVersion.model_validate_json(body)
+        variables = check_variables(param.get("variables"), template.variables)
+        instructions = template.instructions
         return ResolvedPrompt(
             instructions=None if instructions is None else render_text(instructions, variables),
-            messages=[orjson.dumps(m) for m in render_input(template["input"], variables)],
+            messages=[orjson.dumps(m) for m in render_input(template.input, variables)],
             echo={
                 "id": prompt_id,
                 "version": str(number or header.default),
