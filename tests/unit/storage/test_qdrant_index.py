@@ -379,9 +379,7 @@ async def test_index_survives_close_and_reopen(tmp_path: Path) -> None:
     again = QdrantChunkIndex(path=path, dense_size=DENSE_SIZE)
     await again.start()
     try:
-        after = await again.search(
-            "t1", ["vs1"], sparse("walnut"), [1.0, 0, 0, 0], 5, eq("n", 1)
-        )
+        after = await again.search("t1", ["vs1"], sparse("walnut"), [1.0, 0, 0, 0], 5, eq("n", 1))
         assert after == before
         assert after[0].filename == "keep.txt"
         assert await again.count("t1", "vs1") == 1
