@@ -17,7 +17,7 @@ from core.vector_stores.files_api import VectorStoreFilesApi
 from core.vector_stores.ingestion.chunking import resolve_chunking
 from core.vector_stores.ingestion.embeddings import EmbeddingsClient
 from core.vector_stores.models import SearchRequest, VectorStoreCreate, VectorStoreModify
-from core.vector_stores.objects import presented_store, store_not_found
+from core.vector_stores.objects import VectorStoreObject, presented_store, store_not_found
 from core.vector_stores.search import search_chunks
 
 __all__ = ["VectorStoresApi"]
@@ -30,14 +30,14 @@ class VectorStoresApi:
         self._embedder = embedder
         self.files = VectorStoreFilesApi(stores)
 
-    async def _presented(self, tenant: str, store: dict[str, Any]) -> dict[str, Any]:
-        return presented_store(store, await self._meta.files(tenant, store["id"]))
+    async def _presented(self, tenant: str, store: VectorStoreObject) -> dict[str, Any]:
+        return presented_store(store, await self._meta.files(tenant, store.id))
 
-    async def _store(self, tenant: str, store_id: str) -> dict[str, Any]:
+    async def _store(self, tenant: str, store_id: str) -> VectorStoreObject:
         store = await self._meta.get_store(tenant, store_id)
         if store is None:
             raise store_not_found(store_id)
-        return store
+        return VectorStoreObject.model_validate(store)
 
     async def create(self, tenant: str, body: bytes) -> Reply:
         fields = parse_body(VectorStoreCreate, body)
@@ -45,18 +45,19 @@ class VectorStoresApi:
         stored_strategy, _ = resolve_chunking(fields.chunking_strategy)
         now = int(time.time())
         store_id = new_id("vs")
-        store = {
-            "id": store_id,
-            "object": "vector_store",
-            "created_at": now,
-            "name": fields.name,
-            "description": fields.description,
-            "metadata": fields.metadata,
-            "expires_after": fields.expires_after and fields.expires_after.model_dump(),
-            "last_active_at": now,
-        }
+        store = VectorStoreObject.model_validate(
+            {
+                "id": store_id,
+                "created_at": now,
+                "name": fields.name,
+                "description": fields.description,
+                "metadata": fields.metadata,
+                "expires_after": fields.expires_after and fields.expires_after.model_dump(),
+                "last_active_at": now,
+            }
+        )
         await self.files.check_files_exist(tenant, file_ids)
-        await self._meta.save_store(tenant, store, new=True)
+        await self._meta.save_store(tenant, store.model_dump(), new=True)
         for file_id in file_ids:
             await self.files.add(tenant, store_id, file_id, stored_strategy, {}, None)
         return Reply(200, orjson.dumps(await self._presented(tenant, store)))
@@ -65,7 +66,10 @@ class VectorStoresApi:
         limit, order, after = parse_list_params(request)
         before = request.one("before")
         page = await self._meta.page_stores(tenant, limit, order == "desc", after, before)
-        data = [await self._presented(tenant, orjson.loads(item)) for item in page.items]
+        data = [
+            await self._presented(tenant, VectorStoreObject.model_validate_json(item))
+            for item in page.items
+        ]
         return Reply(200, list_body(data, page.has_more))
 
     async def retrieve(self, tenant: str, store_id: str) -> Reply:
@@ -75,14 +79,11 @@ class VectorStoresApi:
     async def modify(self, tenant: str, store_id: str, body: bytes) -> Reply:
         fields = parse_body(VectorStoreModify, body)
         store = await self._store(tenant, store_id)
-        given = fields.model_fields_set
-        if "name" in given:
-            store["name"] = fields.name
-        if "metadata" in given:
-            store["metadata"] = fields.metadata
-        if "expires_after" in given:
-            store["expires_after"] = fields.expires_after and fields.expires_after.model_dump()
-        await self._meta.save_store(tenant, store)
+        changes = fields.model_dump(
+            include={"name", "metadata", "expires_after"}, exclude_unset=True
+        )
+        store = VectorStoreObject.model_validate({**store.model_dump(), **changes})
+        await self._meta.save_store(tenant, store.model_dump())
         return Reply(200, orjson.dumps(await self._presented(tenant, store)))
 
     async def delete(self, tenant: str, store_id: str) -> Reply:
@@ -103,8 +104,8 @@ class VectorStoresApi:
         hits = await search_chunks(
             self._stores, self._embedder, tenant, [store_id], queries, fields
         )
-        store["last_active_at"] = int(time.time())
-        await self._meta.save_store(tenant, store)
+        store.last_active_at = int(time.time())
+        await self._meta.save_store(tenant, store.model_dump())
         page = {
             "object": "vector_store.search_results.page",
             "search_query": queries,

@@ -17,7 +17,12 @@ from core.files.api import file_not_found
 from core.ports import Stores
 from core.vector_stores.ingestion.chunking import resolve_chunking
 from core.vector_stores.models import FileBatchCreate, VectorStoreFileCreate, VectorStoreFileUpdate
-from core.vector_stores.objects import file_counts, store_not_found
+from core.vector_stores.objects import (
+    FileBatchObject,
+    VectorStoreFileObject,
+    file_counts,
+    store_not_found,
+)
 
 __all__ = ["VectorStoreFilesApi"]
 
@@ -76,17 +81,13 @@ class VectorStoreFilesApi:
         batch_id: str | None,
     ) -> dict[str, Any]:
         """Put a file in a store as in_progress and queue its ingestion."""
-        file = {
-            "id": file_id,
-            "object": "vector_store.file",
-            "usage_bytes": 0,
-            "created_at": int(time.time()),
-            "vector_store_id": store_id,
-            "status": "in_progress",
-            "last_error": None,
-            "chunking_strategy": strategy,
-            "attributes": attrs,
-        }
+        file = VectorStoreFileObject(
+            id=file_id,
+            created_at=int(time.time()),
+            vector_store_id=store_id,
+            chunking_strategy=strategy,
+            attributes=attrs,
+        ).model_dump()
         await self._meta.put_file(tenant, store_id, file)
         job = {"tenant": tenant, "vector_store_id": store_id, "file_id": file_id}
         await self._stores.ingest.put({**job, "batch_id": batch_id})
@@ -161,45 +162,44 @@ class VectorStoreFilesApi:
         await self._store(tenant, store_id)
         await self.check_files_exist(tenant, [f for f, _, _ in checked])
         batch_id = new_id("vsfb")
-        batch = {
-            "id": batch_id,
-            "object": "vector_store.files_batch",
-            "created_at": int(time.time()),
-            "vector_store_id": store_id,
-            "status": "in_progress",
-            "file_ids": [f for f, _, _ in checked],
-        }
+        batch = FileBatchObject(
+            id=batch_id,
+            created_at=int(time.time()),
+            vector_store_id=store_id,
+            file_ids=[f for f, _, _ in checked],
+        )
         # Saved before the jobs are queued, so a worker always finds its batch.
-        await self._meta.save_batch(tenant, batch)
+        await self._meta.save_batch(tenant, batch.model_dump())
         for file_id, strategy, attrs in checked:
             await self.add(tenant, store_id, file_id, strategy, attrs, batch_id)
         return await self.retrieve_batch(tenant, store_id, batch_id)
 
-    async def _batch(self, tenant: str, store_id: str, batch_id: str) -> dict[str, Any]:
-        batch = await self._meta.get_batch(tenant, batch_id)
-        if batch is None or batch["vector_store_id"] != store_id:
+    async def _batch(self, tenant: str, store_id: str, batch_id: str) -> FileBatchObject:
+        found = await self._meta.get_batch(tenant, batch_id)
+        batch = None if found is None else FileBatchObject.model_validate(found)
+        if batch is None or batch.vector_store_id != store_id:
             raise NotFoundError(f"No file batch found with id '{batch_id}'.", param="batch_id")
         return batch
 
-    async def _batch_files(self, tenant: str, batch: dict[str, Any]) -> list[dict[str, Any]]:
-        wanted = set(batch["file_ids"])
-        files = await self._meta.files(tenant, batch["vector_store_id"])
+    async def _batch_files(self, tenant: str, batch: FileBatchObject) -> list[dict[str, Any]]:
+        wanted = set(batch.file_ids)
+        files = await self._meta.files(tenant, batch.vector_store_id)
         return [f for f in files if f["id"] in wanted]
 
     async def retrieve_batch(self, tenant: str, store_id: str, batch_id: str) -> Reply:
         batch = await self._batch(tenant, store_id, batch_id)
         counts = file_counts(await self._batch_files(tenant, batch))
-        status = batch["status"]
+        status = batch.status
         if status == "in_progress" and not counts["in_progress"]:
             status = "completed"
-        shown = {k: v for k, v in batch.items() if k != "file_ids"}
+        shown = batch.model_dump(exclude={"file_ids"})
         return Reply(200, orjson.dumps({**shown, "status": status, "file_counts": counts}))
 
     async def cancel_batch(self, tenant: str, store_id: str, batch_id: str) -> Reply:
         batch = await self._batch(tenant, store_id, batch_id)
-        if batch["status"] == "in_progress":
-            batch["status"] = "cancelled"
-            await self._meta.save_batch(tenant, batch)
+        if batch.status == "in_progress":
+            batch.status = "cancelled"
+            await self._meta.save_batch(tenant, batch.model_dump())
             # Files not yet ingested stop here; the worker skips their queued jobs.
             for file in await self._batch_files(tenant, batch):
                 if file["status"] == "in_progress":
