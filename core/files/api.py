@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 import orjson
 
-from core.common.errors import NotFoundError
 from core.common.http import Reply, Request
 from core.common.listing import list_body, parse_list_params
+from core.files.lookup import FileDeleted, file_not_found
 from core.ports import Stores
 
 __all__ = ["FileDeleted", "FilesApi", "file_not_found"]
 
 _LIST_MAX = 10000
-
-# Called with (tenant, file id) after a file is deleted, so other state (vector stores)
-# lets go of it too.
-FileDeleted = Callable[[str, str], Awaitable[None]]
-
-
-def file_not_found(file_id: str, param: str = "file_id") -> NotFoundError:
-    return NotFoundError(f"No such File object: {file_id}", param=param)
 
 
 class FilesApi:

@@ -13,7 +13,7 @@ from core.common.http import Reply, Request
 from core.common.ids import new_id
 from core.common.listing import list_body, parse_list_params
 from core.common.models import parse_body
-from core.files.api import file_not_found
+from core.files.lookup import file_not_found
 from core.ports import Stores
 from core.vector_stores.ingestion.chunking import resolve_chunking
 from core.vector_stores.models import FileBatchCreate, VectorStoreFileCreate, VectorStoreFileUpdate

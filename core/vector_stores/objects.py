@@ -1,4 +1,5 @@
-"""Vector store objects as the API shows them, and the error for a missing one."""
+"""Vector store objects (stores, their files, file batches) as stored and shown, and the
+error for a missing store."""
 
 from __future__ import annotations
 
