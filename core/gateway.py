@@ -13,7 +13,8 @@ from core.common.http import Call, Request
 from core.common.tenancy import tenant_for
 from core.connectors.api import ConnectorsApi
 from core.conversations.api import ConversationsApi
-from core.files.api import FileDeleted, FilesApi
+from core.files.api import FilesApi
+from core.files.lookup import FileDeleted
 from core.ports import Stores
 from core.prompts.api import PromptsApi
 from core.responses.api import ResponsesApi

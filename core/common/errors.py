@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 
 __all__ = [
@@ -40,9 +38,6 @@ class GatewayError(Exception):
 
     def body(self) -> bytes:
         return error_body(self.message, self.type_, self.param, self.code)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"message": self.message, "type": self.type_, "param": self.param, "code": self.code}
 
 
 class InvalidRequestError(GatewayError):

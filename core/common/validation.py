@@ -1,12 +1,16 @@
-"""Checks shared by every endpoint, with the hosted API's messages and codes."""
+"""Checks shared by every endpoint, with the hosted API's messages and codes.
+
+`json_object` and `metadata` live with the models (`core.common.models`) and are
+re-exported here for the callers that check fields one at a time.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from core.common.errors import InvalidRequestError
+from core.common.model_errors import type_name
+from core.common.models import json_object, metadata
 
 __all__ = [
     "check_array_length",
@@ -17,43 +21,10 @@ __all__ = [
     "optional",
 ]
 
-_METADATA_MAX_KEYS = 16
-_METADATA_KEY_MAX = 64
-_METADATA_VALUE_MAX = 512
-
-
-def json_object(raw: bytes) -> dict[str, Any]:
-    """A request body that must be a JSON object."""
-    try:
-        body = orjson.loads(raw) if raw else None
-    except orjson.JSONDecodeError:
-        raise InvalidRequestError(
-            "We could not parse the JSON body of your request. The API expects a JSON payload, "
-            "but what was sent was not valid JSON."
-        ) from None
-    if not isinstance(body, dict):
-        raise InvalidRequestError(
-            f"Invalid body: expected an object, but got {_type_name(body)} instead."
-        )
-    return body
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "an array",
-        dict: "an object",
-    }.get(type(value), "a value")
-
 
 def invalid_type(param: str, expected: str, value: Any) -> InvalidRequestError:
     return InvalidRequestError(
-        f"Invalid type for '{param}': expected {expected}, but got {_type_name(value)} instead.",
+        f"Invalid type for '{param}': expected {expected}, but got {type_name(value)} instead.",
         param=param,
         code="invalid_type",
     )
@@ -72,39 +43,6 @@ def optional(body: dict[str, Any], key: str, kinds: tuple[type, ...], expected: 
         not isinstance(value, kinds) or isinstance(value, bool) != (bool in kinds)
     ):
         raise invalid_type(key, expected, value)
-    return value
-
-
-def metadata(value: Any) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise invalid_type("metadata", "an object", value)
-    if len(value) > _METADATA_MAX_KEYS:
-        raise InvalidRequestError(
-            "Invalid 'metadata': too many properties. Expected an object with at most "
-            f"{_METADATA_MAX_KEYS} properties, but got an object with {len(value)} properties "
-            "instead.",
-            param="metadata",
-            code="object_above_max_properties",
-        )
-    for key, item in value.items():
-        if len(key) > _METADATA_KEY_MAX:
-            raise InvalidRequestError(
-                f"Invalid 'metadata': string too long. Expected a key with maximum length "
-                f"{_METADATA_KEY_MAX}, but got a key with length {len(key)} instead.",
-                param="metadata",
-                code="string_above_max_length",
-            )
-        if not isinstance(item, str):
-            raise invalid_type(f"metadata.{key}", "a string", item)
-        if len(item) > _METADATA_VALUE_MAX:
-            raise InvalidRequestError(
-                f"Invalid 'metadata.{key}': string too long. Expected a string with maximum "
-                f"length {_METADATA_VALUE_MAX}, but got a string with length {len(item)} instead.",
-                param=f"metadata.{key}",
-                code="string_above_max_length",
-            )
     return value
 
 

@@ -10,67 +10,26 @@ is checked when a response calls it, on what its name resolves to at that time.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import orjson
 
-from core.common.errors import InvalidRequestError, NotFoundError
+from core.common.errors import InvalidRequestError
 from core.common.http import Call, Reply
 from core.common.ids import new_id
 from core.common.listing import list_body, page_request
-from core.common.validation import json_object, metadata, missing
-from core.connectors.fields import (
-    allowed_tools,
-    credentials,
-    optional_text,
-    reject_unknown,
-    require_approval,
-    same_origin,
-    server_url,
-)
+from core.common.models import parse_body
+from core.connectors.lookup import connector_not_found, find_connector
+from core.connectors.models import ConnectorCreate, ConnectorObject, ConnectorUpdate, same_origin
 from core.ports import ConnectorStore, StoredConnector
 from core.routes import Route
 
-__all__ = ["ConnectorsApi", "connector_not_found"]
-
-_FIELDS = frozenset(
-    (
-        "server_url",
-        "name",
-        "description",
-        "headers",
-        "authorization",
-        "allowed_tools",
-        "require_approval",
-        "metadata",
-    )
-)
+__all__ = ["ConnectorsApi"]
 
 
-def connector_not_found(connector_id: str, param: str = "connector_id") -> NotFoundError:
-    return NotFoundError(f"No connector found with id '{connector_id}'.", param=param)
-
-
-def _stored(obj: dict[str, Any], headers: dict[str, str]) -> StoredConnector:
+def _stored(obj: ConnectorObject, headers: dict[str, str]) -> StoredConnector:
     """The connector with `header_names` derived from the headers, so they never drift."""
-    return StoredConnector(obj={**obj, "header_names": sorted(headers)}, headers=headers)
-
-
-def _apply(obj: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
-    """The object with the fields given (all optional here) checked and set."""
-    changed = dict(obj)
-    if "server_url" in fields:
-        changed["server_url"] = server_url(fields["server_url"])
-    for key in ("name", "description"):
-        if key in fields:
-            changed[key] = optional_text(fields[key], key)
-    if "allowed_tools" in fields:
-        changed["allowed_tools"] = allowed_tools(fields["allowed_tools"])
-    if "require_approval" in fields:
-        changed["require_approval"] = require_approval(fields["require_approval"])
-    if "metadata" in fields:
-        changed["metadata"] = metadata(fields["metadata"])
-    return changed
+    shown = obj.model_copy(update={"header_names": sorted(headers)})
+    return StoredConnector(obj=shown.model_dump(), headers=headers)
 
 
 class ConnectorsApi:
@@ -87,32 +46,14 @@ class ConnectorsApi:
             Route("DELETE", one, self.delete, "delete_connector"),
         ]
 
-    async def _connector(self, tenant: str, connector_id: str) -> StoredConnector:
-        found = await self._store.get(tenant, connector_id)
-        if found is None:
-            raise connector_not_found(connector_id)
-        return found
-
     async def create(self, call: Call) -> Reply:
         tenant = call.tenant
         body = call.body
-        fields = json_object(body)
-        reject_unknown(fields, _FIELDS)
-        if fields.get("server_url") is None:
-            raise missing("server_url")
-        blank = {
-            "id": new_id("conn"),
-            "object": "connector",
-            "created_at": int(time.time()),
-            "name": None,
-            "description": None,
-            "server_url": None,
-            "header_names": [],
-            "allowed_tools": None,
-            "require_approval": None,
-            "metadata": {},
-        }
-        connector = _stored(_apply(blank, fields), credentials(fields, {}))
+        fields = parse_body(ConnectorCreate, body)
+        obj = ConnectorObject.model_validate(
+            {"id": new_id("conn"), "created_at": int(time.time()), **fields.changes()}
+        )
+        connector = _stored(obj, fields.credentials({}))
         await self._store.create(tenant, connector)
         return Reply(200, orjson.dumps(connector.obj))
 
@@ -128,18 +69,18 @@ class ConnectorsApi:
     async def retrieve(self, call: Call) -> Reply:
         tenant = call.tenant
         (connector_id,) = call.ids
-        return Reply(200, orjson.dumps((await self._connector(tenant, connector_id)).obj))
+        found = await find_connector(self._store, tenant, connector_id)
+        return Reply(200, orjson.dumps(found.obj))
 
     async def update(self, call: Call) -> Reply:
         tenant = call.tenant
         (connector_id,) = call.ids
         body = call.body
-        fields = json_object(body)
-        reject_unknown(fields, _FIELDS)
-        current = await self._connector(tenant, connector_id)
-        obj = _apply(current.obj, fields)
-        moved = not same_origin(current.server_url, obj["server_url"])
-        if moved and current.headers and "headers" not in fields:
+        fields = parse_body(ConnectorUpdate, body)
+        current = await find_connector(self._store, tenant, connector_id)
+        obj = ConnectorObject.model_validate({**current.obj, **fields.changes()})
+        moved = not same_origin(current.server_url, obj.server_url)
+        if moved and current.headers and "headers" not in fields.model_fields_set:
             # Stored credentials were given for the old server: never hand them to another.
             raise InvalidRequestError(
                 "Moving a connector to another origin needs its 'headers' again (an empty "
@@ -147,7 +88,7 @@ class ConnectorsApi:
                 param="headers",
                 code="missing_required_parameter",
             )
-        connector = _stored(obj, credentials(fields, current.headers))
+        connector = _stored(obj, fields.credentials(current.headers))
         if not await self._store.update(tenant, connector):
             raise connector_not_found(connector_id)
         return Reply(200, orjson.dumps(connector.obj))

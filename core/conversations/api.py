@@ -11,15 +11,14 @@ from core.common.errors import InvalidRequestError, NotFoundError
 from core.common.http import Call, Reply, Request
 from core.common.ids import new_id
 from core.common.listing import list_body, page_request
-from core.common.validation import check_array_length, invalid_type, json_object, metadata, missing
+from core.common.models import json_object, parse, parse_body
 from core.conversations.errors import conversation_not_found
+from core.conversations.models import ConversationCreate, ConversationUpdate, ItemsAdd
 from core.ports import ConversationStore
 from core.responses.input_items import input_items
 from core.routes import Route
 
 __all__ = ["ConversationsApi"]
-
-_MAX_ITEMS = 20
 
 
 def _duplicate(item_id: str) -> InvalidRequestError:
@@ -30,14 +29,8 @@ def _duplicate(item_id: str) -> InvalidRequestError:
     )
 
 
-def _items(value: Any, required: bool) -> list[tuple[str, bytes]]:
-    if value is None:
-        if required:
-            raise missing("items")
-        return []
-    if not isinstance(value, list):
-        raise invalid_type("items", "an array", value)
-    check_array_length(value, "items", _MAX_ITEMS)
+def _items(value: list[Any]) -> list[tuple[str, bytes]]:
+    """The items (an array already checked), each checked as an input item, ids unique."""
     items = input_items(value, "items")
     seen: set[str] = set()
     for item_id, _ in items:
@@ -88,15 +81,15 @@ class ConversationsApi:
     async def create(self, call: Call) -> Reply:
         tenant = call.tenant
         body = call.body
-        fields = json_object(body) if body.strip() else {}
+        fields = parse(ConversationCreate, json_object(body) if body.strip() else {})
         conversation_id = new_id("conv")
         record = {
             "id": conversation_id,
             "object": "conversation",
             "created_at": int(time.time()),
-            "metadata": metadata(fields.get("metadata")),
+            "metadata": fields.metadata,
         }
-        items = _items(fields.get("items"), required=False)
+        items = _items(fields.items or [])
         encoded = orjson.dumps(record)
         await self._store.create(tenant, conversation_id, encoded, items)
         return Reply(200, encoded)
@@ -116,11 +109,9 @@ class ConversationsApi:
         tenant = call.tenant
         (conversation_id,) = call.ids
         body = call.body
-        fields = json_object(body)
-        if "metadata" not in fields:
-            raise missing("metadata")
+        fields = parse_body(ConversationUpdate, body)
         record = orjson.loads(await self._record(tenant, conversation_id))
-        record["metadata"] = metadata(fields["metadata"])
+        record["metadata"] = fields.metadata
         encoded = orjson.dumps(record)
         if not await self._store.replace(tenant, conversation_id, encoded):
             raise conversation_not_found(conversation_id)
@@ -138,7 +129,7 @@ class ConversationsApi:
         tenant = call.tenant
         (conversation_id,) = call.ids
         body = call.body
-        items = _items(json_object(body).get("items"), required=True)
+        items = _items(parse_body(ItemsAdd, body).items)
         taken = await self._store.append(tenant, conversation_id, items)
         if taken is None:
             raise conversation_not_found(conversation_id)

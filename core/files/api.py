@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 import orjson
 
 from core.common.http import Call, Reply
 from core.common.listing import list_body, page_request
-from core.files.errors import file_not_found
+from core.files.lookup import FileDeleted, file_not_found
 from core.files.upload import FileUpload
 from core.ports import Stores
 from core.routes import Route
 
-__all__ = ["FileDeleted", "FilesApi"]
+__all__ = ["FilesApi"]
 
 _LIST_MAX = 10000
-
-# Called with (tenant, file id) after a file is deleted, so other state (vector stores)
-# lets go of it too.
-FileDeleted = Callable[[str, str], Awaitable[None]]
 
 
 class FilesApi:

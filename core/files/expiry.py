@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 
-from core.files.api import FileDeleted
+from core.files.lookup import FileDeleted
 from core.ports import Stores
 
 __all__ = ["FileReaper"]

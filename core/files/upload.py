@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
 
 import orjson
 from python_multipart.exceptions import MultipartParseError
@@ -17,6 +16,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from core.common.errors import InvalidRequestError, PayloadTooLargeError
 from core.common.http import Reply
+from core.files.models import FileObject
 from core.ports import BlobStore, BlobWriter, FileStore
 
 __all__ = ["PURPOSES", "FileUpload"]
@@ -180,17 +180,14 @@ class FileUpload:
                     code="invalid_value" if purpose else "missing_required_parameter",
                 )
             now = int(time.time())
-            file: dict[str, Any] = {
-                "id": self._id,
-                "object": "file",
-                "bytes": self._size,
-                "created_at": now,
-                "expires_at": self._expires_at(now),
-                "filename": self._filename,
-                "purpose": purpose,
-                "status": "processed",
-                "status_details": None,
-            }
+            file = FileObject(
+                id=self._id,
+                bytes=self._size,
+                created_at=now,
+                expires_at=self._expires_at(now),
+                filename=self._filename,
+                purpose=purpose,
+            ).model_dump()
         except (InvalidRequestError, MultipartParseError) as error:
             await self.abort()
             if isinstance(error, MultipartParseError):

@@ -30,18 +30,6 @@ class StoredConnector:
     def server_url(self) -> str:
         return str(self.obj["server_url"])
 
-    @property
-    def allowed_tools(self) -> list[str] | None:
-        """Tool names the connector may use; None allows all of them."""
-        found: list[str] | None = self.obj.get("allowed_tools")
-        return found
-
-    @property
-    def require_approval(self) -> str | dict[str, Any] | None:
-        """'always', 'never', {'always'|'never': {'tool_names': [...]}}, or None (unset)."""
-        found: str | dict[str, Any] | None = self.obj.get("require_approval")
-        return found
-
 
 class ConnectorStore(Protocol):
     """Registered MCP connectors, scoped by tenant: another tenant's id is not found.

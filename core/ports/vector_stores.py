@@ -62,10 +62,10 @@ class ChunkIndex(Protocol):
         dense: list[float] | None,
         limit: int,
         filters: dict[str, Any] | None,
-        score_threshold: float | None,
         weights: tuple[float, float] | None = None,
     ) -> list[Hit]:
-        """Best first; raises ValueError for malformed filters."""
+        """Best first. `filters` are attribute filters core has validated; anything the
+        index still refuses is a server fault, not the client's."""
 
 
 class VectorStoreStore(Protocol):

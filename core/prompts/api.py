@@ -17,50 +17,41 @@ from core.common.errors import InvalidRequestError, NotFoundError
 from core.common.http import Call, Reply
 from core.common.ids import new_id
 from core.common.listing import list_body, page_request, window
-from core.common.validation import check_array_length, invalid_type, json_object, metadata, missing
+from core.common.models import parse_body
 from core.ports import PromptHeader, PromptStore
-from core.prompts.resolve import prompt_not_found, version_number
+from core.prompts.models import (
+    PromptCreate,
+    PromptUpdate,
+    PromptVersion,
+    PromptVersionBody,
+    version_number,
+)
+from core.prompts.resolve import prompt_not_found
 from core.prompts.templates import placeholders
 from core.responses.input_items import check_item
 from core.routes import Route
 
 __all__ = ["PromptsApi"]
 
-_MAX_MESSAGES = 100
 
-
-def _template(fields: dict[str, Any]) -> bytes:
+def _template(fields: PromptVersionBody) -> bytes:
     """A version from a create body: instructions and/or input messages."""
-    instructions = fields.get("instructions") or None  # "" means none
-    if instructions is not None and not isinstance(instructions, str):
-        raise invalid_type("instructions", "a string", instructions)
-    messages = fields.get("input")
-    if messages is None:
-        messages = []
-    if not isinstance(messages, list):
-        raise invalid_type("input", "an array", messages)
-    check_array_length(messages, "input", _MAX_MESSAGES)
-    if not instructions and not messages:
-        raise InvalidRequestError(
-            "A prompt needs 'instructions', 'input' messages, or both.",
-            param="instructions",
-            code="missing_required_parameter",
-        )
+    instructions = fields.instructions or None  # "" means none
+    messages = fields.input or []
     items = [check_item(message, f"input[{i}]") for i, message in enumerate(messages)]
     for i, item in enumerate(items):
         if item.get("type") != "message":
             raise InvalidRequestError(
                 "Prompt input may only hold messages.", param=f"input[{i}]", code="invalid_value"
             )
-    return orjson.dumps(
-        {
-            "instructions": instructions,
-            "input": items,
-            "variables": placeholders(instructions, items),
-            "metadata": metadata(fields.get("metadata")),
-            "version_created_at": int(time.time()),
-        }
+    version = PromptVersion(
+        instructions=instructions,
+        input=items,
+        variables=placeholders(instructions, items),
+        metadata=fields.metadata,
+        version_created_at=int(time.time()),
     )
+    return version.model_dump_json().encode()
 
 
 def _prompt_object(header: PromptHeader, version: int, body: bytes) -> dict[str, Any]:
@@ -93,12 +84,11 @@ class PromptsApi:
     async def create(self, call: Call) -> Reply:
         tenant = call.tenant
         body = call.body
-        fields = json_object(body)
-        name = fields.get("name")
-        if name is not None and not isinstance(name, str):
-            raise invalid_type("name", "a string", name)
+        fields = parse_body(PromptCreate, body)
         prompt_id = new_id("pmpt")
-        header = orjson.dumps({"id": prompt_id, "name": name, "created_at": int(time.time())})
+        header = orjson.dumps(
+            {"id": prompt_id, "name": fields.name, "created_at": int(time.time())}
+        )
         version = _template(fields)
         await self._store.create(tenant, prompt_id, header, version)
         return Reply(200, orjson.dumps(_prompt_object(PromptHeader(header, 1, 1), 1, version)))
@@ -107,7 +97,7 @@ class PromptsApi:
         tenant = call.tenant
         (prompt_id,) = call.ids
         body = call.body
-        version = _template(json_object(body))
+        version = _template(parse_body(PromptVersionBody, body))
         number = await self._store.add_version(tenant, prompt_id, version)
         if number is None:
             raise prompt_not_found(prompt_id)
@@ -154,10 +144,7 @@ class PromptsApi:
         tenant = call.tenant
         (prompt_id,) = call.ids
         body = call.body
-        fields = json_object(body)
-        if "default_version" not in fields:
-            raise missing("default_version")
-        number = version_number(fields["default_version"], "default_version")
+        number = parse_body(PromptUpdate, body).default_version
         found = await self._store.get(tenant, prompt_id, number)
         if found is None:
             raise prompt_not_found(prompt_id)

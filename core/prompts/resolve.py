@@ -1,7 +1,4 @@
-"""Resolving a response's `prompt` parameter: the version it names, rendered.
-
-Version numbers are strings on the wire, as in the hosted API's `prompt` parameter.
-"""
+"""Resolving a response's `prompt` parameter: the version it names, rendered."""
 
 from __future__ import annotations
 
@@ -10,12 +7,13 @@ from typing import Any
 
 import orjson
 
-from core.common.errors import InvalidRequestError, NotFoundError
+from core.common.errors import NotFoundError
 from core.common.validation import invalid_type, missing
 from core.ports import PromptStore
+from core.prompts.models import PromptVersion, version_number
 from core.prompts.templates import check_variables, render_input, render_text
 
-__all__ = ["ResolvedPrompt", "prompt_not_found", "resolve_prompt", "version_number"]
+__all__ = ["ResolvedPrompt", "prompt_not_found", "resolve_prompt"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,17 +25,6 @@ class ResolvedPrompt:
 
 def prompt_not_found(prompt_id: str, param: str = "prompt_id") -> NotFoundError:
     return NotFoundError(f"Prompt with id '{prompt_id}' not found.", param=param)
-
-
-def version_number(value: Any, param: str) -> int:
-    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
-        raise InvalidRequestError(
-            f"Invalid '{param}': expected a version number such as \"1\".",
-            param=param,
-            code="invalid_value",
-        )
-    return int(text)
 
 
 async def resolve_prompt(store: PromptStore, tenant: str, param: Any) -> ResolvedPrompt:
@@ -57,12 +44,12 @@ async def resolve_prompt(store: PromptStore, tenant: str, param: Any) -> Resolve
         raise NotFoundError(
             f"Prompt '{prompt_id}' has no version {number}.", param="prompt.version"
         )
-    template = orjson.loads(body)
-    variables = check_variables(param.get("variables"), template["variables"])
-    instructions = template["instructions"]
+    template = PromptVersion.model_validate_json(body)
+    variables = check_variables(param.get("variables"), template.variables)
+    instructions = template.instructions
     return ResolvedPrompt(
         instructions=None if instructions is None else render_text(instructions, variables),
-        messages=[orjson.dumps(m) for m in render_input(template["input"], variables)],
+        messages=[orjson.dumps(m) for m in render_input(template.input, variables)],
         echo={
             "id": prompt_id,
             "version": str(number or header.default),

@@ -12,13 +12,14 @@ from typing import Any
 
 import orjson
 
-from core.common.errors import InvalidRequestError
 from core.common.ids import new_id
-from core.common.validation import invalid_type
+from core.common.models import parse
 from core.ports import Stores
-from core.vector_stores.api import search_chunks
+from core.tools.models import FileSearchToolSpec
 from core.vector_stores.ingestion.embeddings import EmbeddingsClient
+from core.vector_stores.models import SearchOptions
 from core.vector_stores.objects import store_not_found
+from core.vector_stores.search import search_chunks
 
 __all__ = ["FUNCTION", "FUNCTION_NAME", "FileSearchTool", "file_search_tool"]
 
@@ -45,10 +46,7 @@ FUNCTION = {
 @dataclass(frozen=True, slots=True)
 class FileSearchTool:
     store_ids: list[str]
-    max_num_results: int
-    filters: dict[str, Any] | None
-    score_threshold: float
-    weights: tuple[float, float] | None
+    options: SearchOptions
 
     async def run(
         self,
@@ -72,9 +70,8 @@ class FileSearchTool:
         hits = []
         if queries:
             hits = await search_chunks(
-                stores, embedder, tenant, self.store_ids, queries,
-                self.max_num_results, self.filters, self.score_threshold, self.weights,
-            )  # fmt: skip
+                stores, embedder, tenant, self.store_ids, queries, self.options
+            )
         results = [
             {
                 "file_id": hit.file_id,
@@ -104,36 +101,9 @@ class FileSearchTool:
 async def file_search_tool(
     stores: Stores, tenant: str, tool: dict[str, Any], param: str
 ) -> FileSearchTool:
-    store_ids = tool.get("vector_store_ids")
-    if not isinstance(store_ids, list) or not store_ids:
-        raise InvalidRequestError(
-            f"Missing required parameter: '{param}.vector_store_ids'.",
-            param=f"{param}.vector_store_ids",
-            code="missing_required_parameter",
-        )
-    for store_id in store_ids:
-        if (
-            not isinstance(store_id, str)
-            or await stores.vector_stores.get_store(tenant, store_id) is None
-        ):
-            raise store_not_found(str(store_id), param=f"{param}.vector_store_ids")
-    limit = tool.get("max_num_results", 10)
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 50:
-        raise InvalidRequestError(
-            f"Invalid '{param}.max_num_results': expected an integer from 1 to 50.",
-            param=f"{param}.max_num_results",
-            code="invalid_value",
-        )
-    filters = tool.get("filters")
-    if filters is not None and not isinstance(filters, dict):
-        raise invalid_type(f"{param}.filters", "an object", filters)
-    ranking = tool.get("ranking_options") or {}
-    threshold = ranking.get("score_threshold", 0.0) if isinstance(ranking, dict) else 0.0
-    hybrid = ranking.get("hybrid_search") if isinstance(ranking, dict) else None
-    weights = None
-    if isinstance(hybrid, dict):
-        weights = (
-            float(hybrid.get("embedding_weight", 1.0)),
-            float(hybrid.get("text_weight", 1.0)),
-        )
-    return FileSearchTool(store_ids, limit, filters, float(threshold), weights)
+    """The request's `tools[i]` (at `param`) checked, its stores found."""
+    spec = parse(FileSearchToolSpec, tool, param)
+    for store_id in spec.vector_store_ids:
+        if await stores.vector_stores.get_store(tenant, store_id) is None:
+            raise store_not_found(store_id, param=f"{param}.vector_store_ids")
+    return FileSearchTool(spec.vector_store_ids, spec)

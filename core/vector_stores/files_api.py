@@ -12,16 +12,21 @@ from core.common.errors import InvalidRequestError, NotFoundError
 from core.common.http import Call, Reply, Request
 from core.common.ids import new_id
 from core.common.listing import list_body, page_request, window
-from core.common.validation import check_array_length, invalid_type, json_object, missing
-from core.files.errors import file_not_found
+from core.common.models import parse_body
+from core.files.lookup import file_not_found
 from core.ports import Stores
 from core.routes import Route
-from core.vector_stores.ingestion.chunking import parse_chunking_strategy
-from core.vector_stores.objects import attributes, file_counts, store_not_found
+from core.vector_stores.ingestion.chunking import resolve_chunking
+from core.vector_stores.models import FileBatchCreate, VectorStoreFileCreate, VectorStoreFileUpdate
+from core.vector_stores.objects import (
+    FileBatchObject,
+    VectorStoreFileObject,
+    file_counts,
+    store_not_found,
+)
 
 __all__ = ["VectorStoreFilesApi"]
 
-_BATCH_MAX = 2000
 _STATUSES = ("in_progress", "completed", "failed", "cancelled")
 
 
@@ -52,7 +57,8 @@ class VectorStoreFilesApi:
     def routes(self) -> list[Route]:
         files = "/v1/vector_stores/{vector_store_id}/files"
         one = files + "/{file_id}"
-        batch = "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}"
+        batches = "/v1/vector_stores/{vector_store_id}/file_batches"
+        batch = batches + "/{batch_id}"
         return [
             Route("POST", files, self.create, "create_vector_store_file", needs_body=True),
             Route("GET", files, self.list_files, "list_vector_store_files"),
@@ -60,20 +66,10 @@ class VectorStoreFilesApi:
             Route("POST", one, self.update, "update_vector_store_file_attributes", True),
             Route("DELETE", one, self.delete, "delete_vector_store_file"),
             Route("GET", one + "/content", self.content, "retrieve_vector_store_file_content"),
-            Route(
-                "POST",
-                "/v1/vector_stores/{vector_store_id}/file_batches",
-                self.create_batch,
-                "create_vector_store_file_batch",
-                needs_body=True,
-            ),
+            Route("POST", batches, self.create_batch, "create_vector_store_file_batch", True),
             Route("GET", batch, self.retrieve_batch, "get_vector_store_file_batch"),
             Route(
-                "POST",
-                batch + "/cancel",
-                self.cancel_batch,
-                "cancel_vector_store_file_batch",
-                needs_body=True,
+                "POST", batch + "/cancel", self.cancel_batch, "cancel_vector_store_file_batch", True
             ),
             Route(
                 "GET", batch + "/files", self.list_batch_files, "list_files_in_vector_store_batch"
@@ -101,17 +97,13 @@ class VectorStoreFilesApi:
         batch_id: str | None,
     ) -> dict[str, Any]:
         """Put a file in a store as in_progress and queue its ingestion."""
-        file = {
-            "id": file_id,
-            "object": "vector_store.file",
-            "usage_bytes": 0,
-            "created_at": int(time.time()),
-            "vector_store_id": store_id,
-            "status": "in_progress",
-            "last_error": None,
-            "chunking_strategy": strategy,
-            "attributes": attrs,
-        }
+        file = VectorStoreFileObject(
+            id=file_id,
+            created_at=int(time.time()),
+            vector_store_id=store_id,
+            chunking_strategy=strategy,
+            attributes=attrs,
+        ).model_dump()
         await self._meta.put_file(tenant, store_id, file)
         job = {"tenant": tenant, "vector_store_id": store_id, "file_id": file_id}
         await self._stores.ingest.put({**job, "batch_id": batch_id})
@@ -121,12 +113,10 @@ class VectorStoreFilesApi:
         tenant = call.tenant
         (store_id,) = call.ids
         body = call.body
-        fields = json_object(body)
-        file_id = fields.get("file_id")
-        if not isinstance(file_id, str):
-            raise missing("file_id")
-        strategy, _ = parse_chunking_strategy(fields.get("chunking_strategy"))
-        attrs = attributes(fields.get("attributes"))
+        fields = parse_body(VectorStoreFileCreate, body)
+        file_id = fields.file_id
+        strategy, _ = resolve_chunking(fields.chunking_strategy)
+        attrs = fields.attributes or {}
         await self._store(tenant, store_id)
         await self.check_files_exist(tenant, [file_id])
         file = await self.add(tenant, store_id, file_id, strategy, attrs, None)
@@ -159,10 +149,7 @@ class VectorStoreFilesApi:
         tenant = call.tenant
         store_id, file_id = call.ids
         body = call.body
-        fields = json_object(body)
-        if "attributes" not in fields:
-            raise missing("attributes")
-        attrs = attributes(fields["attributes"])
+        attrs = parse_body(VectorStoreFileUpdate, body).attributes or {}
         file = await self._file(tenant, store_id, file_id)
         file["attributes"] = attrs
         if not await self._meta.update_file(tenant, store_id, file):
@@ -204,60 +191,33 @@ class VectorStoreFilesApi:
         tenant = call.tenant
         (store_id,) = call.ids
         body = call.body
-        fields = json_object(body)
-        shared_strategy = fields.get("chunking_strategy")
-        shared_attrs = fields.get("attributes")
-        entries: list[tuple[str, Any, Any]] = []
-        if fields.get("files") is not None:
-            files = fields["files"]
-            if not isinstance(files, list) or not files:
-                raise invalid_type("files", "a non-empty array", files)
-            check_array_length(files, "files", _BATCH_MAX)
-            for i, entry in enumerate(files):
-                if not isinstance(entry, dict) or not isinstance(entry.get("file_id"), str):
-                    raise missing(f"files[{i}].file_id")
-                entries.append(
-                    (
-                        entry["file_id"],
-                        entry.get("chunking_strategy", shared_strategy),
-                        entry.get("attributes", shared_attrs),
-                    )
-                )
-        else:
-            file_ids = fields.get("file_ids")
-            if not isinstance(file_ids, list) or not file_ids:
-                raise missing("file_ids")
-            if not all(isinstance(f, str) for f in file_ids):
-                raise invalid_type("file_ids", "an array of strings", file_ids)
-            check_array_length(file_ids, "file_ids", _BATCH_MAX)
-            entries = [(f, shared_strategy, shared_attrs) for f in file_ids]
-        checked = [(f, parse_chunking_strategy(s)[0], attributes(a)) for f, s, a in entries]
+        entries = parse_body(FileBatchCreate, body).entries()
+        checked = [(f, resolve_chunking(s)[0], a) for f, s, a in entries]
         await self._store(tenant, store_id)
         await self.check_files_exist(tenant, [f for f, _, _ in checked])
         batch_id = new_id("vsfb")
-        batch = {
-            "id": batch_id,
-            "object": "vector_store.files_batch",
-            "created_at": int(time.time()),
-            "vector_store_id": store_id,
-            "status": "in_progress",
-            "file_ids": [f for f, _, _ in checked],
-        }
+        batch = FileBatchObject(
+            id=batch_id,
+            created_at=int(time.time()),
+            vector_store_id=store_id,
+            file_ids=[f for f, _, _ in checked],
+        )
         # Saved before the jobs are queued, so a worker always finds its batch.
-        await self._meta.save_batch(tenant, batch)
+        await self._meta.save_batch(tenant, batch.model_dump())
         for file_id, strategy, attrs in checked:
             await self.add(tenant, store_id, file_id, strategy, attrs, batch_id)
         return await self._batch_reply(tenant, store_id, batch_id)
 
-    async def _batch(self, tenant: str, store_id: str, batch_id: str) -> dict[str, Any]:
-        batch = await self._meta.get_batch(tenant, batch_id)
-        if batch is None or batch["vector_store_id"] != store_id:
+    async def _batch(self, tenant: str, store_id: str, batch_id: str) -> FileBatchObject:
+        found = await self._meta.get_batch(tenant, batch_id)
+        batch = None if found is None else FileBatchObject.model_validate(found)
+        if batch is None or batch.vector_store_id != store_id:
             raise NotFoundError(f"No file batch found with id '{batch_id}'.", param="batch_id")
         return batch
 
-    async def _batch_files(self, tenant: str, batch: dict[str, Any]) -> list[dict[str, Any]]:
-        wanted = set(batch["file_ids"])
-        files = await self._meta.files(tenant, batch["vector_store_id"])
+    async def _batch_files(self, tenant: str, batch: FileBatchObject) -> list[dict[str, Any]]:
+        wanted = set(batch.file_ids)
+        files = await self._meta.files(tenant, batch.vector_store_id)
         return [f for f in files if f["id"] in wanted]
 
     async def retrieve_batch(self, call: Call) -> Reply:
@@ -267,19 +227,19 @@ class VectorStoreFilesApi:
     async def _batch_reply(self, tenant: str, store_id: str, batch_id: str) -> Reply:
         batch = await self._batch(tenant, store_id, batch_id)
         counts = file_counts(await self._batch_files(tenant, batch))
-        status = batch["status"]
+        status = batch.status
         if status == "in_progress" and not counts["in_progress"]:
             status = "completed"
-        shown = {k: v for k, v in batch.items() if k != "file_ids"}
+        shown = batch.model_dump(exclude={"file_ids"})
         return Reply(200, orjson.dumps({**shown, "status": status, "file_counts": counts}))
 
     async def cancel_batch(self, call: Call) -> Reply:
         tenant = call.tenant
         store_id, batch_id = call.ids
         batch = await self._batch(tenant, store_id, batch_id)
-        if batch["status"] == "in_progress":
-            batch["status"] = "cancelled"
-            await self._meta.save_batch(tenant, batch)
+        if batch.status == "in_progress":
+            batch.status = "cancelled"
+            await self._meta.save_batch(tenant, batch.model_dump())
             # Files not yet ingested stop here; the worker skips their queued jobs.
             for file in await self._batch_files(tenant, batch):
                 if file["status"] == "in_progress":

@@ -1,80 +1,73 @@
-"""Vector store objects as the API shows them, and their shared checks."""
+"""Vector store objects (stores, their files, file batches) as stored and shown, and the
+error for a missing store."""
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
 
-from core.common.errors import InvalidRequestError, NotFoundError
-from core.common.validation import invalid_type
+from pydantic import Field
+
+from core.common.errors import NotFoundError
+from core.common.models import OpenModel
 
 __all__ = [
-    "attributes",
-    "expires_after",
+    "FileBatchObject",
+    "VectorStoreFileObject",
+    "VectorStoreObject",
     "file_counts",
     "presented_store",
     "store_not_found",
 ]
 
-_ATTRIBUTE_KEYS = 16
 _DAY = 86400
+
+
+class ExpiryPolicy(OpenModel):
+    anchor: Literal["last_active_at"] = "last_active_at"
+    days: int
+
+
+class VectorStoreObject(OpenModel):
+    """A vector store as stored; what derives from its files is added when shown."""
+
+    id: str
+    object: Literal["vector_store"] = "vector_store"
+    created_at: int
+    name: str | None = None
+    description: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    expires_after: ExpiryPolicy | None = None
+    last_active_at: int
+
+
+class VectorStoreFileObject(OpenModel):
+    """A file in a vector store, as stored and shown."""
+
+    id: str
+    object: Literal["vector_store.file"] = "vector_store.file"
+    usage_bytes: int = 0
+    created_at: int
+    vector_store_id: str
+    status: Literal["in_progress", "completed", "failed", "cancelled"] = "in_progress"
+    last_error: dict[str, Any] | None = None
+    chunking_strategy: dict[str, Any]
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class FileBatchObject(OpenModel):
+    """A file batch as stored; its `file_counts` are counted when it is shown."""
+
+    id: str
+    object: Literal["vector_store.files_batch"] = "vector_store.files_batch"
+    created_at: int
+    vector_store_id: str
+    status: Literal["in_progress", "completed", "cancelled", "failed"] = "in_progress"
+    file_ids: list[str]
 
 
 def store_not_found(store_id: str, param: str = "vector_store_id") -> NotFoundError:
     return NotFoundError(f"No vector store found with id '{store_id}'.", param=param)
-
-
-def attributes(value: Any, param: str = "attributes") -> dict[str, Any]:
-    """At most 16 keys of up to 64 characters; strings (<= 512), numbers or booleans."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise invalid_type(param, "an object", value)
-    if len(value) > _ATTRIBUTE_KEYS:
-        raise InvalidRequestError(
-            f"Invalid '{param}': too many properties. Expected an object with at most "
-            f"{_ATTRIBUTE_KEYS} properties, but got {len(value)} instead.",
-            param=param,
-            code="object_above_max_properties",
-        )
-    for key, item in value.items():
-        if len(key) > 64:
-            raise InvalidRequestError(
-                f"Invalid '{param}': key '{key[:20]}...' is longer than 64 characters.",
-                param=param,
-                code="string_above_max_length",
-            )
-        if isinstance(item, str):
-            if len(item) > 512:
-                raise InvalidRequestError(
-                    f"Invalid '{param}.{key}': string longer than 512 characters.",
-                    param=f"{param}.{key}",
-                    code="string_above_max_length",
-                )
-        elif not isinstance(item, int | float | bool):
-            raise invalid_type(f"{param}.{key}", "a string, number or boolean", item)
-    return value
-
-
-def expires_after(value: Any) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise invalid_type("expires_after", "an object", value)
-    if value.get("anchor") != "last_active_at":
-        raise InvalidRequestError(
-            "Invalid value for 'expires_after.anchor': expected 'last_active_at'.",
-            param="expires_after.anchor",
-            code="invalid_value",
-        )
-    days = value.get("days")
-    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 365:
-        raise InvalidRequestError(
-            "Invalid value for 'expires_after.days': expected an integer from 1 to 365.",
-            param="expires_after.days",
-            code="invalid_value",
-        )
-    return {"anchor": "last_active_at", "days": days}
 
 
 def file_counts(files: list[dict[str, Any]]) -> dict[str, int]:
@@ -84,17 +77,17 @@ def file_counts(files: list[dict[str, Any]]) -> dict[str, int]:
     return {**counts, "total": len(files)}
 
 
-def presented_store(store: dict[str, Any], files: list[dict[str, Any]]) -> dict[str, Any]:
+def presented_store(store: VectorStoreObject, files: list[dict[str, Any]]) -> dict[str, Any]:
     """The stored object with what derives from its files and the clock filled in."""
     counts = file_counts(files)
-    expiry = store.get("expires_after")
-    expires_at = store["last_active_at"] + expiry["days"] * _DAY if expiry else None
+    expiry = store.expires_after
+    expires_at = store.last_active_at + expiry.days * _DAY if expiry else None
     if expires_at is not None and expires_at <= time.time():
         status = "expired"
     else:
         status = "in_progress" if counts["in_progress"] else "completed"
     return {
-        **store,
+        **store.model_dump(),
         "usage_bytes": sum(int(file.get("usage_bytes", 0)) for file in files),
         "file_counts": counts,
         "status": status,

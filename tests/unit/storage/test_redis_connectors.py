@@ -31,7 +31,7 @@ async def test_create_get_and_typed_fields(connectors: RedisConnectorStore, tena
     found = await connectors.get(tenant, created.id)
     assert found == created
     assert found is not None and found.server_url == "https://mcp.example.com/mcp"
-    assert (found.allowed_tools, found.require_approval) == (
+    assert (found.obj["allowed_tools"], found.obj["require_approval"]) == (
         ["search"],
         {"never": {"tool_names": ["search"]}},
     )

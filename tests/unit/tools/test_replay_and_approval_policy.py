@@ -167,7 +167,6 @@ def test_never() -> None:
          {"read", "write"}),
         ({"never": {"tool_names": []}}, {"add", "echo", "read", "write"}),
         ({}, {"add", "echo", "read", "write"}),
-        ({"never": {}}, {"add", "echo", "read", "write"}),
         ({"never": {"read_only": True}}, {"add", "echo", "write"}),
         # Tools without the hint are not read-only.
         ({"never": {"read_only": False}}, {"read"}),
@@ -180,26 +179,28 @@ def test_filter_objects(value: JSON, needs: set[str]) -> None:
     assert needing(parse_approval(value, PARAM)) == needs
 
 
+# One parser for inline tools and connectors: the connector's strictness (unknown fields
+# are unknown parameters, a filter names something, no tool both always and never).
 @pytest.mark.parametrize(
-    ("value", "param"),
+    ("value", "param", "code"),
     [
-        ("sometimes", PARAM),
-        (1, PARAM),
-        (True, PARAM),
-        (["never"], PARAM),
-        ({"maybe": {"tool_names": ["a"]}}, PARAM),
-        ({"always": ["a"]}, f"{PARAM}.always"),
-        ({"always": "a"}, f"{PARAM}.always"),
-        ({"never": {"names": ["a"]}}, f"{PARAM}.never"),
-        ({"never": {"tool_names": "a"}}, f"{PARAM}.never.tool_names"),
-        ({"never": {"tool_names": [1]}}, f"{PARAM}.never.tool_names"),
-        ({"always": {"read_only": "yes"}}, f"{PARAM}.always.read_only"),
+        ("sometimes", PARAM, "invalid_value"),
+        (1, PARAM, "invalid_type"),
+        (True, PARAM, "invalid_type"),
+        (["never"], PARAM, "invalid_type"),
+        ({"maybe": {"tool_names": ["a"]}}, f"{PARAM}.maybe", "unknown_parameter"),
+        ({"always": ["a"]}, f"{PARAM}.always", "invalid_type"),
+        ({"always": "a"}, f"{PARAM}.always", "invalid_type"),
+        ({"never": {"names": ["a"]}}, f"{PARAM}.never.names", "unknown_parameter"),
+        ({"never": {"tool_names": "a"}}, f"{PARAM}.never.tool_names", "invalid_type"),
+        ({"never": {"tool_names": [1]}}, f"{PARAM}.never.tool_names[0]", "invalid_type"),
+        ({"always": {"read_only": "yes"}}, f"{PARAM}.always.read_only", "invalid_type"),
+        ({"never": {}}, f"{PARAM}.never.tool_names", "missing_required_parameter"),
+        ({"always": {"tool_names": ["a"]}, "never": {"tool_names": ["a", "b"]}}, PARAM,
+         "invalid_value"),
     ],
-)
-def test_invalid_shapes(value: Any, param: str) -> None:
+)  # fmt: skip
+def test_invalid_shapes(value: Any, param: str, code: str) -> None:
     with pytest.raises(InvalidRequestError) as refused:
         parse_approval(value, PARAM)
-    assert refused.value.param == param
-    assert refused.value.status == 400
-    if not isinstance(value, str):  # an unsupported string is arguably an invalid value
-        assert refused.value.code == "invalid_type"
+    assert (refused.value.status, refused.value.param, refused.value.code) == (400, param, code)

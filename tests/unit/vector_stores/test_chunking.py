@@ -129,21 +129,21 @@ def test_valid_strategies(value: Any, stored: dict[str, Any], strategy: Chunking
         (
             _static(99, 0),
             "chunking_strategy.static.max_chunk_size_tokens",
-            "invalid_value",
+            "integer_below_min_value",
             "Invalid 'chunking_strategy.static.max_chunk_size_tokens': integer below minimum "
             "value. Expected a value >= 100, but got 99 instead.",
         ),
         (
             _static(4097, 0),
             "chunking_strategy.static.max_chunk_size_tokens",
-            "invalid_value",
+            "integer_above_max_value",
             "Invalid 'chunking_strategy.static.max_chunk_size_tokens': integer above maximum "
             "value. Expected a value <= 4096, but got 4097 instead.",
         ),
         (
             _static(800, -1),
             "chunking_strategy.static.chunk_overlap_tokens",
-            "invalid_value",
+            "integer_below_min_value",
             "Invalid 'chunking_strategy.static.chunk_overlap_tokens': integer below minimum "
             "value. Expected a value >= 0, but got -1 instead.",
         ),
