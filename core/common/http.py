@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import parse_qs
 
+import orjson
+
 from core.common.errors import GatewayError
 
-__all__ = ["BodySink", "Call", "Reply", "Request", "error_reply"]
+__all__ = ["BodySink", "Call", "Reply", "Request", "deleted", "error_reply"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,11 @@ class Reply:
     body: bytes
     headers: list[tuple[str, str]] = field(default_factory=list)
     content_type: str = "application/json"
+
+
+def deleted(object_id: str, kind: str) -> Reply:
+    """The answer to a successful delete: `{id, object: kind, deleted: true}`."""
+    return Reply(200, orjson.dumps({"id": object_id, "object": kind, "deleted": True}))
 
 
 def error_reply(error: GatewayError) -> Reply:

@@ -14,7 +14,7 @@ import time
 import orjson
 
 from core.common.errors import InvalidRequestError
-from core.common.http import Call, Reply
+from core.common.http import Call, Reply, deleted
 from core.common.ids import new_id
 from core.common.listing import list_body, page_request
 from core.common.models import parse_body
@@ -47,36 +47,30 @@ class ConnectorsApi:
         ]
 
     async def create(self, call: Call) -> Reply:
-        tenant = call.tenant
-        body = call.body
-        fields = parse_body(ConnectorCreate, body)
+        fields = parse_body(ConnectorCreate, call.body)
         obj = ConnectorObject.model_validate(
             {"id": new_id("conn"), "created_at": int(time.time()), **fields.changes()}
         )
         connector = _stored(obj, fields.credentials({}))
-        await self._store.create(tenant, connector)
+        await self._store.create(call.tenant, connector)
         return Reply(200, orjson.dumps(connector.obj))
 
     async def list(self, call: Call) -> Reply:
-        tenant = call.tenant
-        request = call.request
-        cursor = page_request(request)
+        cursor = page_request(call.request)
         page = await self._store.page(
-            tenant, cursor.limit, cursor.descending, cursor.after, cursor.before
+            call.tenant, cursor.limit, cursor.descending, cursor.after, cursor.before
         )
         return Reply(200, list_body([orjson.loads(item) for item in page.items], page.has_more))
 
     async def retrieve(self, call: Call) -> Reply:
-        tenant = call.tenant
         (connector_id,) = call.ids
-        found = await find_connector(self._store, tenant, connector_id)
+        found = await find_connector(self._store, call.tenant, connector_id)
         return Reply(200, orjson.dumps(found.obj))
 
     async def update(self, call: Call) -> Reply:
         tenant = call.tenant
         (connector_id,) = call.ids
-        body = call.body
-        fields = parse_body(ConnectorUpdate, body)
+        fields = parse_body(ConnectorUpdate, call.body)
         current = await find_connector(self._store, tenant, connector_id)
         obj = ConnectorObject.model_validate({**current.obj, **fields.changes()})
         moved = not same_origin(current.server_url, obj.server_url)
@@ -94,9 +88,7 @@ class ConnectorsApi:
         return Reply(200, orjson.dumps(connector.obj))
 
     async def delete(self, call: Call) -> Reply:
-        tenant = call.tenant
         (connector_id,) = call.ids
-        if not await self._store.delete(tenant, connector_id):
+        if not await self._store.delete(call.tenant, connector_id):
             raise connector_not_found(connector_id)
-        deleted = {"id": connector_id, "object": "connector.deleted", "deleted": True}
-        return Reply(200, orjson.dumps(deleted))
+        return deleted(connector_id, "connector.deleted")

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from core.common.errors import InvalidRequestError, NotFoundError
-from core.common.http import Call, Reply, Request
+from core.common.http import Call, Reply, Request, deleted
 from core.common.ids import new_id
 from core.common.listing import list_body, page_request
 from core.common.models import json_object, parse, parse_body
@@ -79,7 +79,6 @@ class ConversationsApi:
         ]
 
     async def create(self, call: Call) -> Reply:
-        tenant = call.tenant
         body = call.body
         fields = parse(ConversationCreate, json_object(body) if body.strip() else {})
         conversation_id = new_id("conv")
@@ -91,7 +90,7 @@ class ConversationsApi:
         }
         items = _items(fields.items or [])
         encoded = orjson.dumps(record)
-        await self._store.create(tenant, conversation_id, encoded, items)
+        await self._store.create(call.tenant, conversation_id, encoded, items)
         return Reply(200, encoded)
 
     async def _record(self, tenant: str, conversation_id: str) -> bytes:
@@ -101,15 +100,13 @@ class ConversationsApi:
         return record
 
     async def retrieve(self, call: Call) -> Reply:
-        tenant = call.tenant
         (conversation_id,) = call.ids
-        return Reply(200, await self._record(tenant, conversation_id))
+        return Reply(200, await self._record(call.tenant, conversation_id))
 
     async def update(self, call: Call) -> Reply:
         tenant = call.tenant
         (conversation_id,) = call.ids
-        body = call.body
-        fields = parse_body(ConversationUpdate, body)
+        fields = parse_body(ConversationUpdate, call.body)
         record = orjson.loads(await self._record(tenant, conversation_id))
         record["metadata"] = fields.metadata
         encoded = orjson.dumps(record)
@@ -118,19 +115,15 @@ class ConversationsApi:
         return Reply(200, encoded)
 
     async def delete(self, call: Call) -> Reply:
-        tenant = call.tenant
         (conversation_id,) = call.ids
-        if not await self._store.delete(tenant, conversation_id):
+        if not await self._store.delete(call.tenant, conversation_id):
             raise conversation_not_found(conversation_id)
-        deleted = {"id": conversation_id, "object": "conversation.deleted", "deleted": True}
-        return Reply(200, orjson.dumps(deleted))
+        return deleted(conversation_id, "conversation.deleted")
 
     async def add_items(self, call: Call) -> Reply:
-        tenant = call.tenant
         (conversation_id,) = call.ids
-        body = call.body
-        items = _items(parse_body(ItemsAdd, body).items)
-        taken = await self._store.append(tenant, conversation_id, items)
+        items = _items(parse_body(ItemsAdd, call.body).items)
+        taken = await self._store.append(call.tenant, conversation_id, items)
         if taken is None:
             raise conversation_not_found(conversation_id)
         if taken:
@@ -138,35 +131,31 @@ class ConversationsApi:
         return Reply(200, _item_list([encoded for _, encoded in items], has_more=False))
 
     async def list_items(self, call: Call) -> Reply:
-        tenant = call.tenant
         (conversation_id,) = call.ids
         request = call.request
         # Conversation items take `after` only, as in the hosted API.
         cursor = page_request(request)
         page = await self._store.list_items(
-            tenant, conversation_id, cursor.limit, cursor.descending, cursor.after
+            call.tenant, conversation_id, cursor.limit, cursor.descending, cursor.after
         )
         if page is None:
             raise conversation_not_found(conversation_id)
         return Reply(200, _item_list(page.items, page.has_more, _wants_results(request)))
 
     async def get_item(self, call: Call) -> Reply:
-        tenant = call.tenant
         conversation_id, item_id = call.ids
-        request = call.request
-        found = await self._store.get_item(tenant, conversation_id, item_id)
+        found = await self._store.get_item(call.tenant, conversation_id, item_id)
         if found is None:
             raise conversation_not_found(conversation_id)
         if found[1] is None:
             raise NotFoundError(f"Item with id '{item_id}' not found.", param="item_id")
-        if not _wants_results(request) and b'"type":"file_search_call"' in found[1]:
+        if not _wants_results(call.request) and b'"type":"file_search_call"' in found[1]:
             return Reply(200, orjson.dumps(_without_results(orjson.loads(found[1]))))
         return Reply(200, found[1])
 
     async def delete_item(self, call: Call) -> Reply:
-        tenant = call.tenant
         conversation_id, item_id = call.ids
-        found = await self._store.delete_item(tenant, conversation_id, item_id)
+        found = await self._store.delete_item(call.tenant, conversation_id, item_id)
         if found is None:
             raise conversation_not_found(conversation_id)
         if not found[1]:

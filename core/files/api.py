@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from core.common.http import Call, Reply
+from core.common.http import Call, Reply, deleted
 from core.common.listing import list_body, page_request
 from core.files.lookup import FileDeleted, file_not_found
 from core.files.upload import FileUpload
@@ -41,20 +41,18 @@ class FilesApi:
         return FileUpload(self._files, self._blobs, call.tenant, headers, self._max_upload)
 
     async def list_files(self, call: Call) -> Reply:
-        tenant = call.tenant
         request = call.request
         # Files list up to 10,000 at a time (all of them by default), unlike other lists.
         cursor = page_request(request, default=_LIST_MAX, maximum=_LIST_MAX)
         purpose = request.one("purpose")
         page = await self._files.page(
-            tenant, purpose, cursor.limit, cursor.descending, cursor.after
+            call.tenant, purpose, cursor.limit, cursor.descending, cursor.after
         )
         return Reply(200, list_body([orjson.loads(item) for item in page.items], page.has_more))
 
     async def retrieve(self, call: Call) -> Reply:
-        tenant = call.tenant
         (file_id,) = call.ids
-        file = await self._files.get(tenant, file_id)
+        file = await self._files.get(call.tenant, file_id)
         if file is None:
             raise file_not_found(file_id)
         return Reply(200, orjson.dumps(file))
@@ -77,4 +75,4 @@ class FilesApi:
         await self._blobs.delete(tenant, file_id)
         for hook in self._on_deleted:
             await hook(tenant, file_id)
-        return Reply(200, orjson.dumps({"id": file_id, "object": "file", "deleted": True}))
+        return deleted(file_id, "file")

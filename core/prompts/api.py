@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from core.common.errors import InvalidRequestError, NotFoundError
-from core.common.http import Call, Reply
+from core.common.http import Call, Reply, deleted
 from core.common.ids import new_id
 from core.common.listing import list_body, page_request, window
 from core.common.models import parse_body
@@ -82,22 +82,19 @@ class PromptsApi:
         ]
 
     async def create(self, call: Call) -> Reply:
-        tenant = call.tenant
-        body = call.body
-        fields = parse_body(PromptCreate, body)
+        fields = parse_body(PromptCreate, call.body)
         prompt_id = new_id("pmpt")
         header = orjson.dumps(
             {"id": prompt_id, "name": fields.name, "created_at": int(time.time())}
         )
         version = _template(fields)
-        await self._store.create(tenant, prompt_id, header, version)
+        await self._store.create(call.tenant, prompt_id, header, version)
         return Reply(200, orjson.dumps(_prompt_object(PromptHeader(header, 1, 1), 1, version)))
 
     async def add_version(self, call: Call) -> Reply:
         tenant = call.tenant
         (prompt_id,) = call.ids
-        body = call.body
-        version = _template(parse_body(PromptVersionBody, body))
+        version = _template(parse_body(PromptVersionBody, call.body))
         number = await self._store.add_version(tenant, prompt_id, version)
         if number is None:
             raise prompt_not_found(prompt_id)
@@ -119,32 +116,27 @@ class PromptsApi:
         return Reply(200, orjson.dumps(_prompt_object(header, number or header.default, body)))
 
     async def list(self, call: Call) -> Reply:
-        tenant = call.tenant
-        request = call.request
         prompts = [
             _prompt_object(header, header.default, body)
-            for header, body in await self._store.list(tenant)
+            for header, body in await self._store.list(call.tenant)
         ]
-        return Reply(200, list_body(*window(prompts, page_request(request))))
+        return Reply(200, list_body(*window(prompts, page_request(call.request))))
 
     async def list_versions(self, call: Call) -> Reply:
-        tenant = call.tenant
         (prompt_id,) = call.ids
-        request = call.request
-        found = await self._store.versions(tenant, prompt_id)
+        found = await self._store.versions(call.tenant, prompt_id)
         if found is None:
             raise prompt_not_found(prompt_id)
         header, bodies = found
         versions = [_prompt_object(header, n, body) for n, body in enumerate(bodies, start=1)]
         # Every version shares the prompt's id: the cursor is the version number.
-        data, more = window(versions, page_request(request), key="version")
+        data, more = window(versions, page_request(call.request), key="version")
         return Reply(200, list_body(data, more, key="version"))
 
     async def update(self, call: Call) -> Reply:
         tenant = call.tenant
         (prompt_id,) = call.ids
-        body = call.body
-        number = parse_body(PromptUpdate, body).default_version
+        number = parse_body(PromptUpdate, call.body).default_version
         found = await self._store.get(tenant, prompt_id, number)
         if found is None:
             raise prompt_not_found(prompt_id)
@@ -159,10 +151,7 @@ class PromptsApi:
         return await self._version(tenant, prompt_id, number)
 
     async def delete(self, call: Call) -> Reply:
-        tenant = call.tenant
         (prompt_id,) = call.ids
-        if not await self._store.delete(tenant, prompt_id):
+        if not await self._store.delete(call.tenant, prompt_id):
             raise prompt_not_found(prompt_id)
-        return Reply(
-            200, orjson.dumps({"id": prompt_id, "object": "prompt.deleted", "deleted": True})
-        )
+        return deleted(prompt_id, "prompt.deleted")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 
 from core.common.errors import NotFoundError
-from core.common.http import Call, Reply
+from core.common.http import Call, Reply, deleted
 from core.common.listing import list_body, page_request, window
 from core.ports import Stores
 from core.responses.backend_client import BackendClient, backend_authorization
@@ -74,7 +74,7 @@ class ResponsesApi:
         (response_id,) = call.ids
         if not await self._store.delete(call.tenant, response_id):
             raise _not_found(response_id)
-        return Reply(200, orjson.dumps({"id": response_id, "object": "response", "deleted": True}))
+        return deleted(response_id, "response")
 
     async def input_items(self, call: Call) -> Reply:
         (response_id,) = call.ids

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from core.common.errors import InvalidRequestError
-from core.common.http import Call, Reply
+from core.common.http import Call, Reply, deleted
 from core.common.ids import new_id
 from core.common.listing import list_body, page_request
 from core.common.models import parse_body
@@ -54,8 +54,7 @@ class VectorStoresApi:
 
     async def create(self, call: Call) -> Reply:
         tenant = call.tenant
-        body = call.body
-        fields = parse_body(VectorStoreCreate, body)
+        fields = parse_body(VectorStoreCreate, call.body)
         file_ids = fields.file_ids or []
         stored_strategy, _ = resolve_chunking(fields.chunking_strategy)
         now = int(time.time())
@@ -79,8 +78,7 @@ class VectorStoresApi:
 
     async def list_stores(self, call: Call) -> Reply:
         tenant = call.tenant
-        request = call.request
-        cursor = page_request(request)
+        cursor = page_request(call.request)
         page = await self._meta.page_stores(
             tenant, cursor.limit, cursor.descending, cursor.after, cursor.before
         )
@@ -99,8 +97,7 @@ class VectorStoresApi:
     async def modify(self, call: Call) -> Reply:
         tenant = call.tenant
         (store_id,) = call.ids
-        body = call.body
-        fields = parse_body(VectorStoreModify, body)
+        fields = parse_body(VectorStoreModify, call.body)
         store = await self._store(tenant, store_id)
         changes = fields.model_dump(
             include={"name", "metadata", "expires_after"}, exclude_unset=True
@@ -115,14 +112,12 @@ class VectorStoresApi:
         if await self._meta.delete_store(tenant, store_id) is None:
             raise store_not_found(store_id)
         await self._stores.chunks.delete_store(tenant, store_id)
-        deleted = {"id": store_id, "object": "vector_store.deleted", "deleted": True}
-        return Reply(200, orjson.dumps(deleted))
+        return deleted(store_id, "vector_store.deleted")
 
     async def search(self, call: Call) -> Reply:
         tenant = call.tenant
         (store_id,) = call.ids
-        body = call.body
-        fields = parse_body(SearchRequest, body)
+        fields = parse_body(SearchRequest, call.body)
         store = await self._store(tenant, store_id)
         if (await self._presented(tenant, store))["status"] == "expired":
             raise InvalidRequestError(

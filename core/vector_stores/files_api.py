@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from core.common.errors import InvalidRequestError, NotFoundError
-from core.common.http import Call, Reply, Request
+from core.common.http import Call, Reply, Request, deleted
 from core.common.ids import new_id
 from core.common.listing import list_body, page_request, window
 from core.common.models import parse_body
@@ -112,8 +112,7 @@ class VectorStoreFilesApi:
     async def create(self, call: Call) -> Reply:
         tenant = call.tenant
         (store_id,) = call.ids
-        body = call.body
-        fields = parse_body(VectorStoreFileCreate, body)
+        fields = parse_body(VectorStoreFileCreate, call.body)
         file_id = fields.file_id
         strategy, _ = resolve_chunking(fields.chunking_strategy)
         attrs = fields.attributes or {}
@@ -141,15 +140,13 @@ class VectorStoreFilesApi:
         return file
 
     async def retrieve(self, call: Call) -> Reply:
-        tenant = call.tenant
         store_id, file_id = call.ids
-        return Reply(200, orjson.dumps(await self._file(tenant, store_id, file_id)))
+        return Reply(200, orjson.dumps(await self._file(call.tenant, store_id, file_id)))
 
     async def update(self, call: Call) -> Reply:
         tenant = call.tenant
         store_id, file_id = call.ids
-        body = call.body
-        attrs = parse_body(VectorStoreFileUpdate, body).attributes or {}
+        attrs = parse_body(VectorStoreFileUpdate, call.body).attributes or {}
         file = await self._file(tenant, store_id, file_id)
         file["attributes"] = attrs
         if not await self._meta.update_file(tenant, store_id, file):
@@ -163,8 +160,7 @@ class VectorStoreFilesApi:
         await self._file(tenant, store_id, file_id)
         await self._meta.remove_file(tenant, store_id, file_id)
         await self._stores.chunks.delete_file(tenant, store_id, file_id)
-        deleted = {"id": file_id, "object": "vector_store.file.deleted", "deleted": True}
-        return Reply(200, orjson.dumps(deleted))
+        return deleted(file_id, "vector_store.file.deleted")
 
     async def content(self, call: Call) -> Reply:
         tenant = call.tenant
@@ -190,8 +186,7 @@ class VectorStoreFilesApi:
     async def create_batch(self, call: Call) -> Reply:
         tenant = call.tenant
         (store_id,) = call.ids
-        body = call.body
-        entries = parse_body(FileBatchCreate, body).entries()
+        entries = parse_body(FileBatchCreate, call.body).entries()
         checked = [(f, resolve_chunking(s)[0], a) for f, s, a in entries]
         await self._store(tenant, store_id)
         await self.check_files_exist(tenant, [f for f, _, _ in checked])

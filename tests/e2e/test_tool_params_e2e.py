@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from support.fake_backend import BackendThread
+from support.fake_backend import BackendRecorder
 from support.harness import Stack
 
 JSON = dict[str, Any]
@@ -31,10 +31,10 @@ def refused(reply: httpx.Response, param: str, code: str) -> JSON:
     return error
 
 
-def with_tool(http: httpx.Client, backend: BackendThread, tool: JSON) -> httpx.Response:
-    backend.clear()
+def with_tool(http: httpx.Client, recorder: BackendRecorder, tool: JSON) -> httpx.Response:
+    recorder.clear()
     reply = http.post("/responses", json={"model": "m", "input": "hi", "tools": [tool]})
-    assert backend.requests == []  # refused before the backend is asked
+    assert recorder.requests == []  # refused before the backend is asked
     return reply
 
 
@@ -56,10 +56,15 @@ SHARED: list[tuple[JSON, str, str]] = [
 
 @pytest.mark.parametrize(("options", "param", "code"), SHARED)
 def test_tool_and_search_give_the_same_answer(
-    http: httpx.Client, backend: BackendThread, store_id: str, options: JSON, param: str, code: str
+    http: httpx.Client,
+    recorder: BackendRecorder,
+    store_id: str,
+    options: JSON,
+    param: str,
+    code: str,
 ) -> None:
     tool = {"type": "file_search", "vector_store_ids": [store_id], **options}
-    on_tool = refused(with_tool(http, backend, tool), f"tools[0].{param}", code)
+    on_tool = refused(with_tool(http, recorder, tool), f"tools[0].{param}", code)
     search = http.post(f"/vector_stores/{store_id}/search", json={"query": "q", **options})
     on_search = refused(search, param, code)
     assert on_tool["message"] == on_search["message"].replace(f"'{param}", f"'tools[0].{param}")
@@ -85,22 +90,22 @@ def test_tool_and_search_give_the_same_answer(
     ],
 )  # fmt: skip
 def test_wrong_types_are_400s_with_their_param(
-    http: httpx.Client, backend: BackendThread, tool: JSON, param: str, code: str
+    http: httpx.Client, recorder: BackendRecorder, tool: JSON, param: str, code: str
 ) -> None:
     if "type" not in tool:
         tool = {"type": "mcp", "server_label": "x", "server_url": "https://mcp.example.com/mcp",
                 **tool}  # fmt: skip
-    refused(with_tool(http, backend, tool), param, code)
+    refused(with_tool(http, recorder, tool), param, code)
 
 
 def test_header_values_are_never_echoed_in_errors(
-    http: httpx.Client, backend: BackendThread
+    http: httpx.Client, recorder: BackendRecorder
 ) -> None:
     secret = "hdr-secret-value"
     tool = {
         "type": "mcp", "server_label": "x", "server_url": "https://mcp.example.com/mcp",
         "headers": {"x-key": f"{secret}\r\nx-evil: 1"},
     }  # fmt: skip
-    reply = with_tool(http, backend, tool)
+    reply = with_tool(http, recorder, tool)
     refused(reply, "tools[0].headers.x-key", "invalid_value")
     assert secret not in reply.text

@@ -6,7 +6,10 @@ The list endpoints' parameters and paging are in test_list_params_and_paging.py.
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 from typing import cast
 from urllib.parse import quote
@@ -312,3 +315,37 @@ def test_different_keys_are_different_tenants() -> None:
 def test_default_tenant(headers: dict[str, str]) -> None:
     assert tenant_for(headers, "x-tenant") == DEFAULT_TENANT
     assert tenant_for(headers, None) == DEFAULT_TENANT
+
+
+# Route names
+
+
+def _operation_ids() -> dict[tuple[str, str], str]:
+    """(method, path with `{}` for ids) -> the OpenAI operation id, in snake_case."""
+    document = Path(__file__).resolve().parents[3].parent / "shared" / "openapi"
+    spec = json.loads((document / "openai-responses-subset.json").read_text())
+    found = {}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if isinstance(operation, dict) and "operationId" in operation:
+                shape = re.sub(r"\{[^}]+\}", "{}", "/v1" + path)
+                name = re.sub(r"(?<!^)(?=[A-Z])", "_", operation["operationId"]).lower()
+                found[(method.upper(), shape)] = name
+    return found
+
+
+def test_route_names_are_the_openai_operation_ids() -> None:
+    ids = _operation_ids()
+    names = {}
+    for route in _TABLE.routes():
+        shape = re.sub(r"\{[^}]+\}", "{}", route.pattern)
+        names[(route.method, shape)] = route.name
+    shared = set(ids) & set(names)
+    assert len(shared) >= 30  # every operation the gateway serves from the document
+    assert {key: names[key] for key in shared} == {key: ids[key] for key in shared}
+
+
+def test_route_names_are_unique_snake_case() -> None:
+    names = [route.name for route in _TABLE.routes()]
+    assert len(names) == len(set(names))
+    assert all(re.fullmatch(r"[a-z]+(_[a-z]+)*", name) for name in names)
