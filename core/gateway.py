@@ -19,6 +19,7 @@ from core.ports import Stores
 from core.prompts.api import PromptsApi
 from core.responses.api import ResponsesApi
 from core.responses.backend_client import BackendClient
+from core.responses.compaction.seal import Sealer
 from core.routes import Route, RouteTable
 from core.tools.settings import ToolSettings
 from core.vector_stores.api import VectorStoresApi
@@ -46,6 +47,7 @@ class Gateway:
         backend: BackendClient | None = None,
         tools: ToolSettings | None = None,
         backend_api_key: str | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
         self._tenant_header = tenant_header
         vector_stores = VectorStoresApi(stores, embedder)
@@ -54,7 +56,7 @@ class Gateway:
         self.routes = RouteTable(
             [
                 *ResponsesApi(
-                    stores, embedder, backend, tools or ToolSettings(), backend_api_key
+                    stores, embedder, backend, tools or ToolSettings(), backend_api_key, sealer
                 ).routes(),
                 *ConversationsApi(stores.conversations).routes(),
                 *PromptsApi(stores.prompts).routes(),

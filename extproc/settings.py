@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -59,7 +61,22 @@ class Settings(BaseSettings):
         "", description="Hosts or CIDRs MCP servers may be on although private (comma-separated)."
     )
     mcp_timeout_seconds: float = Field(30.0, gt=0, description="Longest one MCP call may take.")
+    compaction_key: SecretStr | None = Field(
+        None,
+        description="Base64 of 32 bytes: the AES-256-GCM key sealing compaction items; unset "
+        "= generated once and kept in Redis, shared by every sidecar.",
+    )
     log_level: str = Field("info", description="debug, info, warning or error.")
+
+    @field_validator("compaction_key")
+    @classmethod
+    def _key_of_32_bytes(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(_decoded(value)) != 32:
+            raise ValueError("must be the base64 encoding of exactly 32 bytes")
+        return value
+
+    def compaction_key_bytes(self) -> bytes | None:
+        return None if self.compaction_key is None else _decoded(self.compaction_key)
 
     def backend_route_port(self) -> int:
         return self.internal_port or self.port + 1
@@ -70,3 +87,10 @@ class Settings(BaseSettings):
         scheme = url.scheme or "http"
         port = url.port or (443 if scheme == "https" else 80)
         return scheme, url.hostname or "127.0.0.1", port, url.path.rstrip("/")
+
+
+def _decoded(value: SecretStr) -> bytes:
+    try:
+        return base64.b64decode(value.get_secret_value().strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return b""

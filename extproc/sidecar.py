@@ -11,6 +11,7 @@ from core.files.expiry import FileReaper
 from core.gateway import Gateway
 from core.ports import Stores
 from core.responses.backend_client import BackendClient
+from core.responses.compaction.seal import Sealer
 from core.tools.settings import ToolSettings
 from core.vector_stores.ingestion.embeddings import EmbeddingsClient
 from core.vector_stores.ingestion.worker import IngestionWorker
@@ -18,6 +19,7 @@ from extproc.server import start_server
 from extproc.settings import Settings
 from storage.factory import build_stores
 from storage.redis.client import connect
+from storage.redis.shared_keys import shared_key
 
 __all__ = ["Sidecar"]
 
@@ -59,6 +61,8 @@ class Sidecar:
         self._backend = BackendClient(
             f"http://127.0.0.1:{s.backend_route_port()}/v1", s.backend_timeout_seconds
         )
+        # Every replica must open the compaction items any other one sealed.
+        compaction_key = s.compaction_key_bytes() or await shared_key(self._redis, "compaction")
         gateway = Gateway(
             stores,
             tenant_header=s.tenant_header,
@@ -67,6 +71,7 @@ class Sidecar:
             backend=self._backend,
             tools=ToolSettings(s.mcp_allowed_hosts, s.mcp_timeout_seconds),
             backend_api_key=s.backend_api_key,
+            sealer=Sealer(compaction_key),
         )
         address = f"127.0.0.1:{s.extproc_port}"
         self._server = await start_server(gateway, address)

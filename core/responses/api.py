@@ -10,6 +10,8 @@ from core.common.http import Call, Reply, deleted
 from core.common.listing import list_body, page_request, window
 from core.ports import Stores
 from core.responses.backend_client import BackendClient, backend_authorization
+from core.responses.compaction.compact_api import CompactApi
+from core.responses.compaction.seal import Sealer, process_sealer
 from core.responses.create_flow import CreateResponseFlow
 from core.routes import Route
 from core.tools.settings import ToolSettings
@@ -30,6 +32,7 @@ class ResponsesApi:
         backend: BackendClient | None,
         tools: ToolSettings,
         backend_api_key: str | None,
+        sealer: Sealer | None = None,
     ) -> None:
         self._stores = stores
         self._store = stores.responses
@@ -37,11 +40,14 @@ class ResponsesApi:
         self._backend = backend
         self._tools = tools
         self._backend_api_key = backend_api_key
+        self._sealer = sealer or process_sealer()
+        self._compact = CompactApi(stores, backend, self._sealer, backend_api_key)
 
     def routes(self) -> list[Route]:
         base = "/v1/responses"
         return [
             Route("POST", base, self.create, "create_response"),
+            Route("POST", base + "/compact", self._compact.compact, "compactconversation", True),
             Route("GET", base + "/{response_id}", self.retrieve, "get_response"),
             Route("DELETE", base + "/{response_id}", self.delete, "delete_response"),
             Route("GET", base + "/{response_id}/input_items", self.input_items, "list_input_items"),
@@ -58,6 +64,7 @@ class ResponsesApi:
                 call.request.headers.get("authorization"), self._backend_api_key
             ),
             tools=self._tools,
+            sealer=self._sealer,
         )
 
     async def retrieve(self, call: Call) -> Reply:

@@ -17,7 +17,10 @@ from core.conversations.errors import conversation_not_found
 from core.ports import ChainContext, ConversationMark, Stores
 from core.prompts.resolve import resolve_prompt
 from core.responses.backend_client import BackendClient
+from core.responses.compaction.automatic import ContextCompaction
+from core.responses.compaction.seal import Sealer, process_sealer
 from core.responses.create_request import CreateRequest, backend_body, parse_create_request
+from core.responses.history import chain_items
 from core.responses.presentation import TERMINAL_STATUSES, present, split_for_storage
 from core.responses.stream_relay import Relay, StreamRelay
 from core.tools.approvals import answer_approvals, approval_answers, requests_in
@@ -41,6 +44,7 @@ class CreateResponseFlow:
         backend: BackendClient | None = None,
         authorization: str | None = None,
         tools: ToolSettings | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
         self._stores = stores
         self._tenant = tenant
@@ -56,6 +60,10 @@ class CreateResponseFlow:
         self.request: CreateRequest | None = None
         self._context: ChainContext | None = None
         self._conversation_mark: ConversationMark | None = None
+        self._compaction = ContextCompaction(
+            sealer or process_sealer(), tenant, backend, authorization
+        )
+        self._compacted: list[bytes] = []  # the compaction item made for this response
 
     async def prepare(self, raw: bytes) -> bytes:
         """Validate the client's body; return the stateless body for the backend."""
@@ -81,7 +89,14 @@ class CreateResponseFlow:
             )
         await self._expand_tools(request)
         context = await self._context_items(request)
-        body = backend_body(request, context, preamble, instructions)
+        window = await self._compaction.window(
+            request.body,
+            context,
+            request.input_items,
+            "conversation" if request.conversation_id is not None else "previous_response_id",
+            instructions if instructions is not None else request.body.get("instructions"),
+        )
+        body = backend_body(request, context, preamble, instructions, window.items)
         answers = approval_answers(request.input_items)
         if answers and self._tools is None:
             raise InvalidRequestError(
@@ -97,6 +112,9 @@ class CreateResponseFlow:
             if answers:
                 self.leading += await self._answer(answers, context, turns)
                 body = turns.follow_up()
+        if window.item is not None:  # it leads the output, as the hosted API puts it
+            self.leading.insert(0, window.item)
+            self._compacted = [orjson.dumps(window.item)]
         return body
 
     async def _answer(
@@ -169,26 +187,10 @@ class CreateResponseFlow:
                 self._conversation_mark = ConversationMark(request.conversation_id, position)
             return items
         if request.previous_response_id is not None:
-            self._context = context = await self._stores.responses.load_context(
-                self._tenant, request.previous_response_id
+            self._context, items = await chain_items(
+                self._stores, self._tenant, request.previous_response_id
             )
-            if context is None:
-                raise InvalidRequestError(
-                    f"Previous response with id '{request.previous_response_id}' not found.",
-                    param="previous_response_id",
-                    code="previous_response_not_found",
-                )
-            mark = context.conversation
-            if mark is None:
-                return context.items
-            # The chain began in a conversation: the conversation's items up to what its
-            # first response saw come first, read as they are now, so an item deleted
-            # from the conversation since is no longer replayed (nor is anything once the
-            # conversation is deleted), while items added after the mark never are.
-            prefix = await conversations.context_until(
-                self._tenant, mark.conversation_id, mark.position
-            )
-            return b",".join(part for part in (prefix, context.items) if part)
+            return items
         return b""
 
     def relay(self) -> Relay:
@@ -217,7 +219,8 @@ class CreateResponseFlow:
         if self.turns is not None:
             # The client's view (tool items) stays with the record; the thread keeps what
             # the backend saw, so a later turn replays function calls it understands.
-            record, replayed = orjson.dumps(response), self.turns.backend_output
+            record = orjson.dumps(response)
+            replayed = [*self._compacted, *self.turns.backend_output]
         if request.store:
             await self._stores.responses.save(
                 self._tenant,
@@ -273,6 +276,8 @@ class CreateResponseFlow:
             response = await run_tool_loop(
                 response, self.turns, self.backend, self.authorization, self.leading
             )
+        elif self.leading:
+            response["output"] = [*self.leading, *(response.get("output") or [])]
         self.present(response)
         await self.persist(response)
         return orjson.dumps(response)

@@ -20,7 +20,15 @@ from core.responses.replay import for_backend
 __all__ = ["CreateRequest", "backend_body", "parse_create_request"]
 
 # Fields the gateway owns: the backend never sees them (it is stateless by design).
-_GATEWAY_FIELDS = ("previous_response_id", "conversation", "prompt", "metadata", "input", "store")
+_GATEWAY_FIELDS = (
+    "previous_response_id",
+    "conversation",
+    "prompt",
+    "metadata",
+    "input",
+    "store",
+    "context_management",
+)
 
 
 @dataclass(slots=True)
@@ -100,16 +108,19 @@ def backend_body(
     context: bytes,
     preamble: list[bytes] | None = None,
     instructions: str | None = None,
+    window: bytes | None = None,
 ) -> bytes:
     """The stateless request for the backend: a prompt's messages (`preamble`), the
     stored context (encoded items joined with commas), then the new input, with the
-    client's view of tool turns translated for the backend."""
+    client's view of tool turns translated for the backend. `window`, when given, is
+    the context and the input already joined (and compacted)."""
     fields = {k: v for k, v in request.body.items() if k not in _GATEWAY_FIELDS}
     # The gateway keeps the state; a backend that stored too would only leak memory.
     fields["store"] = False
     if instructions is not None:
         fields["instructions"] = instructions
     head = orjson.dumps(fields)
-    parts = [*(preamble or ()), context, *request.input_items]
+    history = [context, *request.input_items] if window is None else [window]
+    parts = [*(preamble or ()), *history]
     items = for_backend(b",".join([part for part in parts if part]))
     return head[:-1] + b',"input":[' + items + b"]}"

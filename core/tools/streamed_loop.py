@@ -278,7 +278,8 @@ class ToolStreamRelay:
         )
 
     def _lead(self) -> bytes:
-        """The items the client sees before the model's: tool lists, approved calls."""
+        """The items the client sees before the model's: a compaction, tool lists,
+        approved calls."""
         if self._led:
             return b""
         self._led = True
@@ -287,7 +288,9 @@ class ToolStreamRelay:
             index = len(self._output)
             self._output.append(item)
             item_id = str(item.get("id"))
-            if item.get("type") == "mcp_list_tools":
+            if item.get("type") == "compaction":  # made before the first turn: no progress
+                opening, steps = item, []
+            elif item.get("type") == "mcp_list_tools":
                 opening = {**item, "tools": []}
                 steps = ["response.mcp_list_tools.in_progress", "response.mcp_list_tools.completed"]
             else:

@@ -121,8 +121,9 @@ def match_route(method: str, path: str) -> R | None:
         # Stateless operations: passed through to the backend.
         ("POST", "/v1/responses/input_tokens", None),
         ("POST", "/v1/responses/input_tokens/", None),
-        ("POST", "/v1/responses/compact", None),
-        ("POST", "/v1/responses/compact/", None),
+        # Compaction seals what it summarises: answered by the gateway.
+        ("POST", "/v1/responses/compact", R("compactconversation")),
+        ("POST", "/v1/responses/compact/", R("compactconversation")),
         # Not the gateway's business at all.
         ("POST", "/v1/chat/completions", None),
         ("GET", "/v1/models", None),
