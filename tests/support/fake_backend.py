@@ -8,6 +8,8 @@ Behaviour is selected by the request's ``model`` field and by the last user text
 
 * default: one assistant message ``"reply to: <text>"`` (``"tool said: <output>"`` when
   the last input item is a ``function_call_output``)
+* instructions starting ``Summarise the conversation`` (the gateway compacting a
+  context): ``"SUMMARY: <n> items"``, n the input items before the final request
 * text ``call <name> <json-args>``: a single ``function_call`` item
 * ``fake-reasoning``: a ``reasoning`` item followed by the normal output
 * ``fake-echo-id``: the message takes the id of the last input item (when it has one)
@@ -62,6 +64,7 @@ _CHUNKY_SUFFIX = " — ünïcödé ✓"
 _WORD_RE = re.compile(r"\S+\s*|\s+")
 _UTF8_LEAD_RE = re.compile(rb"[\xc0-\xff]")
 _HEAD_LIMIT = 1 << 20
+_SUMMARY_ASKED = "Summarise the conversation"
 
 
 @dataclass
@@ -176,6 +179,8 @@ class _Plan:
             )
         else:
             reply = f"tool said: {tool_output}" if tool_output is not None else f"reply to: {text}"
+            if str(body.get("instructions") or "").startswith(_SUMMARY_ASKED):
+                reply = f"SUMMARY: {len(body.get('input') or []) - 1} items"
             if model == "chunky":
                 reply += _CHUNKY_SUFFIX
             message_id = "msg_" + _hex()

@@ -44,6 +44,18 @@ def test_json_reply(backend_http: httpx.Client) -> None:
     assert r.json()["output"][0]["content"][0]["text"] == "tool said: sunny"
 
 
+def test_summary_request(backend_http: httpx.Client) -> None:
+    """Asked to summarise (as the gateway compacts), it counts the items before the ask."""
+    items = [
+        {"role": "user", "content": "one"},
+        {"role": "assistant", "content": "two"},
+        {"role": "user", "content": "Summarise the conversation above."},
+    ]
+    body = {"model": "m", "input": items, "instructions": "Summarise the conversation so far."}
+    r = backend_http.post("/v1/responses", json=body)
+    assert r.json()["output"][0]["content"][0]["text"] == "SUMMARY: 2 items"
+
+
 def test_function_call_and_reasoning(backend_http: httpx.Client) -> None:
     msg = {
         "type": "message",
