@@ -17,6 +17,7 @@ import openai
 import orjson
 import pytest
 from support.fake_backend import BackendRecorder
+from support.mcp_servers import McpServerProcess
 
 JSON = dict[str, Any]
 SUMMARY = "Summary of the earlier conversation:\n"
@@ -245,3 +246,44 @@ def test_compact_refuses_what_it_cannot_compact(
     assert answer.status_code == 500
     assert answer.json()["error"]["message"] == "internal failure"
     assert len(recorder.requests) == 2
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_compaction_leads_a_tool_loop_and_its_chain_continues(
+    sdk: openai.OpenAI,
+    servers: dict[str, McpServerProcess],
+    recorder: BackendRecorder,
+    streamed: bool,
+) -> None:
+    tool = {"type": "mcp", "server_label": "calc", "server_url": servers["healthy"].url}
+    tool["require_approval"] = "never"
+    ask = [message('call calc__add {"a": 2, "b": 40}'), {"type": "compaction_trigger"}]
+    if streamed:
+        with sdk.responses.stream(model="m", input=ask, tools=[tool]) as stream:  # type: ignore[arg-type, list-item]
+            events = list(stream)
+            response = stream.get_final_response()
+        assert [e.sequence_number for e in events] == list(range(len(events)))
+        added = [e.item.type for e in events if e.type == "response.output_item.added"]
+        assert added == ["compaction", "mcp_list_tools", "mcp_call", "message"]
+    else:
+        response = sdk.responses.create(model="m", input=ask, tools=[tool])  # type: ignore[arg-type, list-item]
+    kinds = [item.type for item in response.output]
+    assert kinds == ["compaction", "mcp_list_tools", "mcp_call", "message"]
+    assert response.output_text == "tool said: 42"
+    [asked], turns = backend_calls(recorder)
+    assert len(asked["input"]) == 2  # the user's message, then the request for a summary
+    assert seen(turns[0]) == [
+        ("developer", SUMMARY + "SUMMARY: 1 items"),
+        ("user", 'call calc__add {"a": 2, "b": 40}'),
+    ]
+    recorder.clear()
+    sdk.responses.create(model="m", input="thanks", previous_response_id=response.id, tools=[tool])  # type: ignore[arg-type, list-item]
+    _, [sent] = backend_calls(recorder)
+    assert [item.get("role") or item["type"] for item in sent["input"]] == [
+        "developer",
+        "user",
+        "function_call",
+        "function_call_output",
+        "assistant",
+        "user",
+    ]
