@@ -55,6 +55,9 @@ class Route:
     handler: Handler
     name: str
     needs_body: bool = False  # answered once the whole request body is read
+    # Waits on the backend (say for a summary), which may outlast the proxy's usual
+    # per-message timeout: the adapter asks for its longest one first.
+    slow: bool = False
 
 
 @dataclass(frozen=True, slots=True)

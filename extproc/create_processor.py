@@ -15,9 +15,11 @@ from collections.abc import AsyncIterator
 
 from core.common.errors import BadGatewayError, GatewayError, InvalidRequestError
 from core.responses.backend_errors import backend_error
+from core.responses.compaction.window import may_compact
 from core.responses.create_flow import CreateResponseFlow
 from core.responses.stream_relay import Relay
 from extproc.messages import (
+    SLOW_ANSWER_TIMEOUT,
     body_reply,
     header_map,
     headers_reply,
@@ -26,7 +28,7 @@ from extproc.messages import (
     trailers_reply,
 )
 from extproc.processor import Processor
-from extproc.protos import Duration, ProcessingMode, ProcessingRequest, ProcessingResponse
+from extproc.protos import ProcessingMode, ProcessingRequest, ProcessingResponse
 
 __all__ = ["CreateResponse"]
 
@@ -54,10 +56,6 @@ _DUPLEX_MODE = ProcessingMode(
     response_trailer_mode=_SEND,
 )
 
-# How long a buffered tool loop may take: the filter's max_message_timeout must allow it
-# (Envoy honours one override per message, so it cannot be extended as the loop goes).
-_TOOL_LOOP_TIMEOUT = Duration(seconds=300)
-
 
 class CreateResponse(Processor):
     def __init__(self, flow: CreateResponseFlow) -> None:
@@ -79,9 +77,24 @@ class CreateResponse(Processor):
         )
 
     async def request_body(self, message: ProcessingRequest) -> ProcessingResponse | None:
-        body = await self._flow.prepare(message.request_body.body)
+        raw = message.request_body.body
+        if may_compact(raw):
+            # A compaction asks the backend for a summary before the request goes on.
+            self.tail = self._slow_request(raw)
+            return None
+        return await self._prepared(raw)
+
+    async def _prepared(self, raw: bytes) -> ProcessingResponse:
+        body = await self._flow.prepare(raw)
         length = mutation([("content-length", str(len(body)))])
         return body_reply(body, response_phase=False, header_mutation=length)
+
+    async def _slow_request(self, raw: bytes) -> AsyncIterator[ProcessingResponse]:
+        yield ProcessingResponse(override_message_timeout=SLOW_ANSWER_TIMEOUT)
+        try:
+            yield await self._prepared(raw)
+        except Exception as error:
+            yield self.failure("request_body", error)
 
     async def response_headers(self, message: ProcessingRequest) -> ProcessingResponse | None:
         headers = header_map(message)
@@ -172,7 +185,7 @@ class CreateResponse(Processor):
     async def _tool_loop_answer(self, raw: bytes) -> AsyncIterator[ProcessingResponse]:
         """A buffered answer with server-side tools: the loop may outlast Envoy's message
         timeout, so the processor first asks for the longest one allowed."""
-        yield ProcessingResponse(override_message_timeout=_TOOL_LOOP_TIMEOUT)
+        yield ProcessingResponse(override_message_timeout=SLOW_ANSWER_TIMEOUT)
         try:
             yield await self._json_answer(raw)
         except Exception as error:

@@ -9,6 +9,7 @@ from extproc.protos import (
     BodyMutation,
     BodyResponse,
     CommonResponse,
+    Duration,
     HeaderMutation,
     HeadersResponse,
     HeaderValue,
@@ -23,6 +24,7 @@ from extproc.protos import (
 )
 
 __all__ = [
+    "SLOW_ANSWER_TIMEOUT",
     "body_reply",
     "header_map",
     "headers_reply",
@@ -33,6 +35,11 @@ __all__ = [
 ]
 
 _OVERWRITE = HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
+
+# How long an answer that waits on the backend (a buffered tool loop, a summary) may
+# take: the filter's max_message_timeout must allow it (Envoy honours one override per
+# message, so it cannot be extended as the work goes on).
+SLOW_ANSWER_TIMEOUT = Duration(seconds=300)
 
 
 def header_map(message: ProcessingRequest) -> dict[str, str]:

@@ -3,10 +3,12 @@ while the body streams in. Nothing reaches the backend."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from core.common.errors import GatewayError
 from core.common.http import BodySink, Call, Reply
 from core.routes import Route
-from extproc.messages import headers_reply, immediate
+from extproc.messages import SLOW_ANSWER_TIMEOUT, headers_reply, immediate
 from extproc.processor import Processor
 from extproc.protos import ProcessingMode, ProcessingRequest, ProcessingResponse
 
@@ -47,7 +49,18 @@ class BodyAnswered(Processor):
         return headers_reply(response_phase=False, mode=_BODY_MODE)
 
     async def request_body(self, message: ProcessingRequest) -> ProcessingResponse | None:
+        if self._route.slow:
+            self.tail = self._slow_answer(message.request_body.body)
+            return None
         return await self._answer(message.request_body.body)
+
+    async def _slow_answer(self, body: bytes) -> AsyncIterator[ProcessingResponse]:
+        """The longest message timeout allowed first, then the answer."""
+        yield ProcessingResponse(override_message_timeout=SLOW_ANSWER_TIMEOUT)
+        try:
+            yield await self._answer(body)
+        except Exception as error:
+            yield self.failure("request_body", error)
 
 
 class Upload(Processor):

@@ -67,6 +67,8 @@ class ExternalProcessor(ExternalProcessorServicer):  # type: ignore[misc]
                     tail, processor.tail = processor.tail, None
                     async for more in tail:
                         yield more
+                        if more.HasField("immediate_response"):
+                            return
         finally:
             if processor is not None:
                 # Shielded: when Envoy resets the stream this task is being cancelled,

@@ -47,7 +47,14 @@ class ResponsesApi:
         base = "/v1/responses"
         return [
             Route("POST", base, self.create, "create_response"),
-            Route("POST", base + "/compact", self._compact.compact, "compactconversation", True),
+            Route(
+                "POST",
+                base + "/compact",
+                self._compact.compact,
+                "compactconversation",
+                needs_body=True,
+                slow=True,
+            ),
             Route("GET", base + "/{response_id}", self.retrieve, "get_response"),
             Route("DELETE", base + "/{response_id}", self.delete, "delete_response"),
             Route("GET", base + "/{response_id}/input_items", self.input_items, "list_input_items"),

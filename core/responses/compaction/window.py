@@ -27,6 +27,7 @@ __all__ = [
     "count_item_tokens",
     "expand",
     "kept_user_messages",
+    "may_compact",
     "mentions_compaction",
     "summary_message",
 ]
@@ -48,6 +49,12 @@ _TEXT_FIELDS = frozenset(("text", "content", "arguments", "output", "refusal", "
 def mentions_compaction(joined: bytes) -> bool:
     """Whether comma-joined encoded items may hold a compaction item or trigger."""
     return _MARKER in joined
+
+
+def may_compact(raw: bytes) -> bool:
+    """Whether a create body may ask for a compaction (`context_management`, or a
+    trigger): a cheap look at the raw bytes, before parsing, whatever the spacing."""
+    return b'"compaction' in raw
 
 
 def summary_message(summary: str) -> dict[str, Any]:

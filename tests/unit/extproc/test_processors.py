@@ -105,6 +105,48 @@ async def test_body_answered_without_a_body_answers_at_the_headers() -> None:
     assert immediate(reply)[1]["body"] == ""
 
 
+async def test_a_slow_route_asks_for_the_longest_timeout_then_answers() -> None:
+    slow = Route("POST", "/v1/things/{thing_id}", _echo, "echo_thing", needs_body=True, slow=True)
+    processor = BodyAnswered(slow, _CALL)
+    assert await processor.request_body(body(b"payload")) is None
+    assert processor.tail is not None
+    extend, answer = [reply async for reply in processor.tail]
+    assert extend.override_message_timeout.seconds == 300
+    assert immediate(answer)[1]["body"] == "payload"
+
+
+async def test_the_servicer_stops_at_an_immediate_reply_from_a_tail(
+    factory_stores: Stores,
+) -> None:
+    """A compaction request waits on the backend: the timeout is extended first, and the
+    answer (here a refusal, before any backend call) ends the stream."""
+    servicer = ExternalProcessor(Gateway(factory_stores))
+    stream = _messages(
+        request("POST", "/v1/responses/compact", authorization="Bearer k"),
+        body(b'{"model": "m"}'),
+        body(b"never read"),
+    )
+    replies = [reply async for reply in servicer.Process(stream, None)]
+    assert len(replies) == 3
+    assert replies[1].override_message_timeout.seconds == 300
+    status, error = immediate(replies[2])
+    assert status == 400 and error["error"]["param"] == "input"
+
+
+async def test_a_create_that_may_compact_extends_the_timeout_first(
+    factory_stores: Stores, tenant: str
+) -> None:
+    processor = await _opened(factory_stores, tenant)
+    late = {"role": "user", "content": "after the trigger"}
+    trigger = {"model": "m", "input": [{"type": "compaction_trigger"}, late]}
+    assert await processor.request_body(body(orjson.dumps(trigger))) is None
+    assert processor.tail is not None
+    extend, refused = [reply async for reply in processor.tail]
+    assert extend.override_message_timeout.seconds == 300
+    status, error = immediate(refused)
+    assert status == 400 and error["error"]["param"] == "input[0]"  # a trigger comes last
+
+
 class _Sink:
     """An upload that keeps what it is fed and refuses more than `limit` bytes."""
 
