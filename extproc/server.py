@@ -9,6 +9,7 @@ from typing import Any
 import grpc
 
 from core.gateway import Gateway
+from extproc.health import HealthReporter
 from extproc.processor import Processor
 from extproc.protos import (
     ExternalProcessorServicer,
@@ -74,7 +75,7 @@ class ExternalProcessor(ExternalProcessorServicer):  # type: ignore[misc]
                 await asyncio.shield(processor.close())
 
 
-async def start_server(gateway: Gateway, address: str) -> grpc.aio.Server:
+async def start_server(gateway: Gateway, address: str, health: HealthReporter) -> grpc.aio.Server:
     # Envoy hands over body chunks as large as its buffer limit (tens of MB), and a
     # buffered body arrives whole: lift gRPC's 4 MB receive default.
     # Without BDP probing the HTTP/2 window stays small, so an upload faster than the
@@ -87,6 +88,7 @@ async def start_server(gateway: Gateway, address: str) -> grpc.aio.Server:
         ]
     )
     add_ExternalProcessorServicer_to_server(ExternalProcessor(gateway), server)
+    health.register(server)
     if server.add_insecure_port(address) == 0:
         raise OSError(f"cannot listen on {address}")
     await server.start()
