@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from core.common.errors import GatewayError
-from core.common.http import Reply, Request, error_reply
+from core.common.http import Reply, Request, StreamedReply, error_reply
 from core.gateway import Gateway
 from core.responses.create_flow import CreateResponseFlow
 from extproc.create_processor import CreateResponse
 from extproc.messages import header_map
 from extproc.processor import PassThrough, Processor
 from extproc.protos import ProcessingRequest
-from extproc.reply_processors import Answered, BodyAnswered, Upload
+from extproc.reply_processors import Answered, BodyAnswered, StreamedAnswer, Upload
 
 __all__ = ["open_processor"]
 
@@ -30,6 +30,8 @@ async def open_processor(gateway: Gateway, message: ProcessingRequest) -> Proces
         return Answered(error_reply(error))
     if isinstance(outcome, Reply):
         return Answered(outcome)
+    if isinstance(outcome, StreamedReply):
+        return StreamedAnswer(outcome)
     if isinstance(outcome, CreateResponseFlow):
         return CreateResponse(outcome)
     return Upload(outcome)
