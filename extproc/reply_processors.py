@@ -106,6 +106,7 @@ class StreamedAnswer(Processor):
 
     async def request_headers(self, message: ProcessingRequest) -> ProcessingResponse | None:
         reply = self._reply
+        self.status = reply.status
         headers = [("content-type", reply.content_type)]
         if reply.length is not None:
             headers.append(("content-length", str(reply.length)))

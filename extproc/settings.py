@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         "internal listener or the backend Service; defaults to the internal listener on "
         "127.0.0.1.",
     )
+    metrics_port: int = Field(
+        9464, ge=0, description="Port of the Prometheus metrics (GET /metrics); 0 turns them off."
+    )
+    metrics_host: str = Field("127.0.0.1", description="Address the metrics port binds.")
     shutdown_grace_seconds: float = Field(
         25.0,
         ge=0,

@@ -15,6 +15,7 @@ from core.tools.settings import ToolSettings
 from core.vector_stores.ingestion.embeddings import EmbeddingsClient
 from core.vector_stores.ingestion.worker import IngestionWorker
 from extproc.health import HealthReporter, Probe
+from extproc.metrics import Metrics
 from extproc.server import start_server
 from extproc.settings import Settings
 from storage.factory import build_stores
@@ -73,7 +74,11 @@ class Sidecar:
             probes.append(Probe("qdrant", stores.chunks.ping, timeout=5.0))
         self._health = HealthReporter(probes)
         await self._health.start()
-        self._server = await start_server(gateway, self.address, self._health)
+        metrics = None
+        if s.metrics_port:
+            metrics = Metrics()
+            metrics.serve(s.metrics_host, s.metrics_port)
+        self._server = await start_server(gateway, self.address, self._health, metrics)
         worker = IngestionWorker(stores, self._embedder)
         reaper = FileReaper(stores, gateway.on_file_deleted)
         self._workers += [

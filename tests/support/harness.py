@@ -180,6 +180,7 @@ class Stack:
             "admin_port": str(free_port()),
             "extproc_port": str(free_port()),
             "internal_port": str(free_port()),
+            "metrics_port": str(free_port()),
             "data_dir": self._data_dir,
             **extra,
         }
