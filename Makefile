@@ -2,7 +2,7 @@
 # uv manages the environment; it is installed with pip when missing.
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: run test bench lint sync uv
+.PHONY: run test bench lint sync uv protos
 
 uv:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -24,3 +24,7 @@ test: lint
 bench: sync
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(UV) run python tests/benchmark.py
+
+# Regenerate extproc/generated/ from proto/ (the generated code is committed).
+protos: sync
+	$(UV) run python proto/generate.py

@@ -19,12 +19,12 @@ from core.common.http import Call, Reply
 if TYPE_CHECKING:
     from typing import TypeAlias
 
-    from core.common.http import BodySink
+    from core.common.http import BodySink, StreamedReply
     from core.responses.create_flow import CreateResponseFlow
 
-    # A reply, an upload that consumes the body as it streams in, or a response to
-    # create through the backend.
-    Outcome: TypeAlias = Reply | BodySink | CreateResponseFlow
+    # A reply (whole or streamed), an upload that consumes the body as it streams in,
+    # or a response to create through the backend.
+    Outcome: TypeAlias = Reply | StreamedReply | BodySink | CreateResponseFlow
 
 __all__ = ["Handler", "Match", "Route", "RouteTable"]
 

@@ -49,7 +49,7 @@ async def _serve(settings: Settings) -> None:
         raise SystemExit("serve needs OPENRESPONSES_REDIS_URL")
     sidecar = Sidecar(settings, settings.redis_url)
     await sidecar.start()
-    print(f"READY extproc 127.0.0.1:{settings.extproc_port}", flush=True)
+    print(f"READY extproc {sidecar.address}", flush=True)
     try:
         await _until_signalled()
     finally:

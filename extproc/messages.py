@@ -10,16 +10,20 @@ from extproc.protos import (
     BodyResponse,
     CommonResponse,
     Duration,
+    HeaderMap,
     HeaderMutation,
     HeadersResponse,
     HeaderValue,
     HeaderValueOption,
+    HttpHeaders,
     HttpStatus,
     ImmediateResponse,
     ProcessingMode,
     ProcessingRequest,
     ProcessingResponse,
+    ProcessingResponseStreamedReply,
     StreamedBodyResponse,
+    StreamedImmediateResponse,
     TrailersResponse,
 )
 
@@ -31,6 +35,8 @@ __all__ = [
     "immediate",
     "mutation",
     "streamed_body",
+    "streamed_reply_body",
+    "streamed_reply_headers",
     "trailers_reply",
 ]
 
@@ -104,3 +110,29 @@ def immediate(reply: Reply) -> ProcessingResponse:
             body=reply.body,
         )
     )
+
+
+def _streamed_reply(part: StreamedImmediateResponse) -> ProcessingResponse:
+    # The envelope's field 11 is ProcessingResponse's `streamed_immediate_response`, which
+    # the xds-protos stubs do not know: parsed as a ProcessingResponse it is kept as an
+    # unknown field and serialised back unchanged.
+    envelope = ProcessingResponseStreamedReply(streamed_immediate_response=part)
+    return ProcessingResponse.FromString(envelope.SerializeToString())
+
+
+def streamed_reply_headers(
+    status: int, headers: Iterable[tuple[str, str]], *, end_of_stream: bool
+) -> ProcessingResponse:
+    """The first message of a reply the processor streams itself (no upstream)."""
+    values = [
+        HeaderValue(key=k, raw_value=v.encode("latin-1"))
+        for k, v in ((":status", str(status)), *headers)
+    ]
+    start = HttpHeaders(headers=HeaderMap(headers=values), end_of_stream=end_of_stream)
+    return _streamed_reply(StreamedImmediateResponse(headers_response=start))
+
+
+def streamed_reply_body(chunk: bytes, *, end_of_stream: bool) -> ProcessingResponse:
+    """A piece of a reply the processor streams itself."""
+    piece = StreamedBodyResponse(body=chunk, end_of_stream=end_of_stream)
+    return _streamed_reply(StreamedImmediateResponse(body_response=piece))

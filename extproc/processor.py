@@ -27,6 +27,9 @@ class Processor:
     processing mode asks for."""
 
     tail: AsyncIterator[ProcessingResponse] | None = None
+    # The status of a reply the processor streams itself (invisible in the messages,
+    # which carry it in a field the stubs do not know); 0 otherwise.
+    status = 0
 
     async def request_headers(self, message: ProcessingRequest) -> ProcessingResponse | None:
         return headers_reply(response_phase=False)

@@ -1,18 +1,24 @@
-"""Requests the gateway answers itself: at once, once the body is read, or (uploads)
-while the body streams in. Nothing reaches the backend."""
+"""Requests the gateway answers itself: at once, streamed (downloads), once the body is
+read, or (uploads) while the body streams in. Nothing reaches the backend."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
 from core.common.errors import GatewayError
-from core.common.http import BodySink, Call, Reply
+from core.common.http import BodySink, Call, Reply, StreamedReply
 from core.routes import Route
-from extproc.messages import SLOW_ANSWER_TIMEOUT, headers_reply, immediate
+from extproc.messages import (
+    SLOW_ANSWER_TIMEOUT,
+    headers_reply,
+    immediate,
+    streamed_reply_body,
+    streamed_reply_headers,
+)
 from extproc.processor import Processor
 from extproc.protos import ProcessingMode, ProcessingRequest, ProcessingResponse
 
-__all__ = ["Answered", "BodyAnswered", "Upload"]
+__all__ = ["Answered", "BodyAnswered", "StreamedAnswer", "Upload"]
 
 # Buffer the request body, then answer: nothing goes upstream.
 _BODY_MODE = ProcessingMode(
@@ -99,3 +105,42 @@ class Upload(Processor):
     async def close(self) -> None:
         if self._sink is not None:
             await self._sink.abort()
+
+
+class StreamedAnswer(Processor):
+    """A reply the processor streams itself, with no upstream (a file download): the
+    headers answer the request headers, the body follows piece by piece without waiting
+    for another message, so the sidecar holds one piece at a time."""
+
+    def __init__(self, reply: StreamedReply) -> None:
+        self._reply = reply
+        self._started = False
+
+    async def request_headers(self, message: ProcessingRequest) -> ProcessingResponse | None:
+        reply = self._reply
+        self.status = reply.status
+        headers = [("content-type", reply.content_type)]
+        if reply.length is not None:
+            headers.append(("content-length", str(reply.length)))
+        empty = reply.length == 0
+        if not empty:
+            self.tail = self._body()
+        return streamed_reply_headers(reply.status, headers, end_of_stream=empty)
+
+    async def _body(self) -> AsyncIterator[ProcessingResponse]:
+        self._started = True
+        chunks = self._reply.chunks
+        held: bytes | None = None
+        async for chunk in chunks:
+            if held is not None:
+                yield streamed_reply_body(held, end_of_stream=False)
+            held = chunk
+        # The last piece carries the end (a reply ends on a body message).
+        yield streamed_reply_body(held or b"", end_of_stream=True)
+
+    async def close(self) -> None:
+        # A download cut off (or never started) lets go of the blob it was reading.
+        chunks = self._reply.chunks
+        aclose = getattr(chunks, "aclose", None)
+        if aclose is not None:
+            await aclose()

@@ -2,34 +2,49 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from core.common.errors import GatewayError
-from core.common.http import Reply, Request, error_reply
+from core.common.http import Call, Reply, Request, StreamedReply, error_reply
 from core.gateway import Gateway
 from core.responses.create_flow import CreateResponseFlow
+from core.routes import Route
 from extproc.create_processor import CreateResponse
 from extproc.messages import header_map
 from extproc.processor import PassThrough, Processor
 from extproc.protos import ProcessingRequest
-from extproc.reply_processors import Answered, BodyAnswered, Upload
+from extproc.reply_processors import Answered, BodyAnswered, StreamedAnswer, Upload
 
-__all__ = ["open_processor"]
+__all__ = ["Opened", "open_processor"]
 
 
-async def open_processor(gateway: Gateway, message: ProcessingRequest) -> Processor:
+@dataclass(frozen=True, slots=True)
+class Opened:
+    processor: Processor
+    operation: str | None  # the route's name; None for a request passed through
+
+
+async def open_processor(gateway: Gateway, message: ProcessingRequest) -> Opened:
     """The processor for the request whose headers `message` carries."""
     headers = header_map(message)
     request = Request.from_target(headers.get(":method", ""), headers.get(":path", ""), headers)
     routed = gateway.route(request)
     if routed is None:
-        return PassThrough()
-    if routed.route.needs_body:
-        return BodyAnswered(routed.route, routed.call)
+        return Opened(PassThrough(), None)
+    return Opened(await _processor(routed.route, routed.call), routed.route.name)
+
+
+async def _processor(route: Route, call: Call) -> Processor:
+    if route.needs_body:
+        return BodyAnswered(route, call)
     try:
-        outcome = await routed.route.handler(routed.call)
+        outcome = await route.handler(call)
     except GatewayError as error:
         return Answered(error_reply(error))
     if isinstance(outcome, Reply):
         return Answered(outcome)
+    if isinstance(outcome, StreamedReply):
+        return StreamedAnswer(outcome)
     if isinstance(outcome, CreateResponseFlow):
         return CreateResponse(outcome)
     return Upload(outcome)

@@ -33,7 +33,28 @@ class Settings(BaseSettings):
         description="Envoy listener (127.0.0.1 only) the sidecar calls the backend through "
         "for tool-loop turns; defaults to port + 1.",
     )
-    extproc_port: int = Field(9002, description="The ext_proc gRPC port (127.0.0.1 only).")
+    extproc_port: int = Field(9002, description="The ext_proc gRPC port.")
+    extproc_host: str = Field(
+        "127.0.0.1",
+        description="Address the ext_proc gRPC server binds (0.0.0.0 or :: in a pod that "
+        "Envoy reaches over the network).",
+    )
+    internal_url: str | None = Field(
+        None,
+        description="Base URL (with /v1) the sidecar sends tool-loop turns to: Envoy's "
+        "internal listener or the backend Service; defaults to the internal listener on "
+        "127.0.0.1.",
+    )
+    metrics_port: int = Field(
+        9464, ge=0, description="Port of the Prometheus metrics (GET /metrics); 0 turns them off."
+    )
+    metrics_host: str = Field("127.0.0.1", description="Address the metrics port binds.")
+    shutdown_grace_seconds: float = Field(
+        25.0,
+        ge=0,
+        description="On SIGTERM, how long in-flight streams may take to finish (the health "
+        "service reports NOT_SERVING meanwhile and no new stream is taken).",
+    )
     redis_url: str | None = Field(None, description="External Redis; unset runs an embedded one.")
     data_dir: Path = Field(Path("./data"), description="Embedded Redis AOF and generated config.")
     tenant_header: str | None = Field(
@@ -80,6 +101,10 @@ class Settings(BaseSettings):
 
     def backend_route_port(self) -> int:
         return self.internal_port or self.port + 1
+
+    def follow_up_url(self) -> str:
+        """Where the later turns of a tool loop go (see `internal_url`)."""
+        return self.internal_url or f"http://127.0.0.1:{self.backend_route_port()}/v1"
 
     def backend_parts(self) -> tuple[str, str, int, str]:
         """(scheme, host, port, path prefix without trailing slash) of the backend URL."""

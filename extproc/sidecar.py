@@ -15,6 +15,8 @@ from core.responses.compaction.seal import Sealer
 from core.tools.settings import ToolSettings
 from core.vector_stores.ingestion.embeddings import EmbeddingsClient
 from core.vector_stores.ingestion.worker import IngestionWorker
+from extproc.health import HealthReporter, Probe
+from extproc.metrics import Metrics
 from extproc.server import start_server
 from extproc.settings import Settings
 from storage.factory import build_stores
@@ -31,6 +33,7 @@ class Sidecar:
         self._server: grpc.aio.Server | None = None
         self._embedder: EmbeddingsClient | None = None
         self._stores: Stores | None = None
+        self._health: HealthReporter | None = None
         self._backend: BackendClient | None = None
         self._stop = asyncio.Event()
         self._workers: list[asyncio.Task[None]] = []
@@ -56,11 +59,9 @@ class Sidecar:
             dense_size=dense_size,
             ingest_claim_after_seconds=s.ingest_claim_after_seconds,
         )
-        # Tool-loop turns go through Envoy's loopback listener, so Envoy's balancing,
-        # retries and timeouts apply to them too.
-        self._backend = BackendClient(
-            f"http://127.0.0.1:{s.backend_route_port()}/v1", s.backend_timeout_seconds
-        )
+        # Tool-loop turns go through Envoy's loopback listener by default, so Envoy's
+        # balancing, retries and timeouts apply to them too (OPENRESPONSES_INTERNAL_URL).
+        self._backend = BackendClient(s.follow_up_url(), s.backend_timeout_seconds)
         # Every replica must open the compaction items any other one sealed.
         compaction_key = s.compaction_key_bytes() or await shared_key(self._redis, "compaction")
         gateway = Gateway(
@@ -73,8 +74,16 @@ class Sidecar:
             backend_api_key=s.backend_api_key,
             sealer=Sealer(compaction_key),
         )
-        address = f"127.0.0.1:{s.extproc_port}"
-        self._server = await start_server(gateway, address)
+        probes = [Probe("redis", self._redis.ping)]
+        if s.qdrant_url:  # the embedded engine lives in this process: nothing to probe
+            probes.append(Probe("qdrant", stores.chunks.ping, timeout=5.0))
+        self._health = HealthReporter(probes)
+        await self._health.start()
+        metrics = None
+        if s.metrics_port:
+            metrics = Metrics()
+            metrics.serve(s.metrics_host, s.metrics_port)
+        self._server = await start_server(gateway, self.address, self._health, metrics)
         worker = IngestionWorker(stores, self._embedder)
         reaper = FileReaper(stores, gateway.on_file_deleted)
         self._workers += [
@@ -82,10 +91,20 @@ class Sidecar:
             asyncio.create_task(reaper.run(self._stop, s.file_reaper_interval_seconds)),
         ]
 
+    @property
+    def address(self) -> str:
+        s = self._settings
+        host = f"[{s.extproc_host}]" if ":" in s.extproc_host else s.extproc_host
+        return f"{host}:{s.extproc_port}"
+
     async def stop(self) -> None:
+        """Graceful: NOT_SERVING at once (Envoy's health checks move traffic away), no new
+        streams, in-flight ones finish within the grace period; then the rest closes."""
         self._stop.set()
+        if self._health is not None:
+            await self._health.shut_down()
         if self._server is not None:
-            await self._server.stop(grace=5)
+            await self._server.stop(grace=self._settings.shutdown_grace_seconds)
         for task in self._workers:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -206,7 +206,7 @@ def vector_rows(base: str, chunks_wanted: int = 50_000) -> list[tuple[str, str, 
 
 
 def endpoints(common: dict[str, str]) -> dict[str, str]:
-    names = ("port", "admin_port", "extproc_port", "internal_port")
+    names = ("port", "admin_port", "extproc_port", "internal_port", "metrics_port")
     ports = {name: str(free_port()) for name in names}
     return {**common, **ports}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import parse_qs
@@ -10,7 +11,7 @@ import orjson
 
 from core.common.errors import GatewayError
 
-__all__ = ["BodySink", "Call", "Reply", "Request", "deleted", "error_reply"]
+__all__ = ["BodySink", "Call", "Reply", "Request", "StreamedReply", "deleted", "error_reply"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,17 @@ class Reply:
     body: bytes
     headers: list[tuple[str, str]] = field(default_factory=list)
     content_type: str = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamedReply:
+    """A reply whose body is produced piece by piece (a file download), so it is never
+    held whole. `length` is the body's size when known in advance."""
+
+    status: int
+    chunks: AsyncIterator[bytes]
+    length: int | None = None
+    content_type: str = "application/octet-stream"
 
 
 def deleted(object_id: str, kind: str) -> Reply:

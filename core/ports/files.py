@@ -5,6 +5,7 @@ A blob store is small enough for an S3-compatible store (multipart upload, get, 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from core.ports.conversations import ItemPage
@@ -43,5 +44,12 @@ class BlobStore(Protocol):
     def writer(self, tenant: str, blob_id: str) -> BlobWriter: ...
 
     async def read(self, tenant: str, blob_id: str) -> bytes | None: ...
+
+    async def stream(
+        self, tenant: str, blob_id: str, chunk_size: int
+    ) -> tuple[int, AsyncIterator[bytes]] | None:
+        """The blob's size and its bytes in pieces of at most `chunk_size`, read only as
+        they are consumed (never the whole blob at once); None when it does not exist.
+        Closing the iterator early releases what it holds."""
 
     async def delete(self, tenant: str, blob_id: str) -> None: ...

@@ -34,6 +34,9 @@ class ChunkIndex(Protocol):
     async def close(self) -> None:
         """Release the index (its files, or its connection to a server)."""
 
+    async def ping(self) -> None:
+        """Return once the index answers; raise when it cannot."""
+
     async def upsert_file(
         self,
         tenant: str,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -59,6 +60,16 @@ class _LocalWriter:
         await asyncio.to_thread(self._abort)
 
 
+async def _pieces(file: BinaryIO, chunk_size: int) -> AsyncIterator[bytes]:
+    """A file's bytes, one read per piece as the consumer asks (the disk is read off the
+    event loop; nothing is read ahead)."""
+    try:
+        while piece := await asyncio.to_thread(file.read, chunk_size):
+            yield piece
+    finally:
+        file.close()
+
+
 class LocalBlobStore:
     def __init__(self, root: Path) -> None:
         self._root = root
@@ -76,6 +87,17 @@ class LocalBlobStore:
             return await asyncio.to_thread(path.read_bytes)
         except FileNotFoundError:
             return None
+
+    async def stream(
+        self, tenant: str, blob_id: str, chunk_size: int
+    ) -> tuple[int, AsyncIterator[bytes]] | None:
+        path = self._path(tenant, blob_id)
+        try:
+            file = await asyncio.to_thread(open, path, "rb")
+        except FileNotFoundError:
+            return None
+        size = os.fstat(file.fileno()).st_size
+        return size, _pieces(file, chunk_size)
 
     async def delete(self, tenant: str, blob_id: str) -> None:
         await asyncio.to_thread(self._path(tenant, blob_id).unlink, missing_ok=True)

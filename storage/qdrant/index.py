@@ -185,6 +185,14 @@ class QdrantChunkIndex:
 
         return await self._run_with_client(read)
 
+    async def ping(self) -> None:
+        """Returns once the engine answers (a server's connection, the local files)."""
+
+        def probe(client: QdrantClient) -> bool:
+            return client.collection_exists(self._collection)
+
+        await self._run_with_client(probe)
+
     async def count(self, tenant: str, vector_store_id: str) -> int:
         scope = scope_filter(tenant, [vector_store_id])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -53,9 +54,12 @@ def streamed_body(size: int, block: bytes) -> tuple[Iterator[bytes], int]:
     return body(), len(head) + size + len(tail)
 
 
+OWNER = {"authorization": "Bearer sk-limits"}  # the tenant post_upload stores files for
+
+
 def post_upload(stack: Stack, body: Iterator[bytes], length: int | None) -> httpx.Response:
     headers = {
-        "authorization": "Bearer sk-limits",
+        **OWNER,
         "content-type": f"multipart/form-data; boundary={BOUNDARY}",
     }
     if length is not None:
@@ -159,3 +163,51 @@ def test_files_survive_a_sidecar_restart(tuned: Stack) -> None:
         for f, content in zip(made, contents, strict=True):
             assert client.files.retrieve(f.id) == f
             assert client.files.content(f.id).read() == content
+
+
+def test_download_is_streamed_not_buffered(backend: BackendThread) -> None:
+    # The download is the processor's own streamed reply (no upstream): the blob is read
+    # a piece at a time as Envoy takes it, so 200 MiB out must not grow the sidecar's peak
+    # memory with the file, and a client that stops reading must not pile it up either.
+    size = 200 << 20
+    block = os.urandom(1 << 20)
+    with private_stack(f"{backend.url}/v1") as fresh:
+        assert fresh.sidecar.process is not None
+        pid = fresh.sidecar.process.pid
+        body, length = streamed_body(size, block)
+        uploaded = post_upload(fresh, body, length)
+        assert uploaded.status_code == 200, uploaded.text
+        file_id = uploaded.json()["id"]
+        start = _peak_rss_kib(pid)
+        url = f"{fresh.base_url}/files/{file_id}/content"
+        digest, received = hashlib.sha256(), 0
+        with httpx.stream("GET", url, headers=OWNER, timeout=60) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"] == "application/octet-stream"
+            assert response.headers["content-length"] == str(size)
+            for piece in response.iter_raw():
+                digest.update(piece)
+                received += len(piece)
+        assert received == size
+        expected = hashlib.sha256()
+        for _ in range(size // len(block)):
+            expected.update(block)
+        assert digest.hexdigest() == expected.hexdigest()
+        # A client that goes away after the first piece: the sidecar lets go, and the
+        # next download is whole.
+        with httpx.stream("GET", url, headers=OWNER, timeout=60) as response:
+            next(response.iter_raw())
+        again = httpx.get(url, headers=OWNER, timeout=60)
+        assert len(again.content) == size
+        grown_mib = (_peak_rss_kib(pid) - start) / 1024
+        assert grown_mib < 64, f"sidecar peak RSS grew {grown_mib:.0f} MiB"
+
+
+def test_an_empty_file_downloads_empty(tuned: Stack) -> None:
+    body, length = streamed_body(0, b"x")
+    uploaded = post_upload(tuned, body, length)
+    assert uploaded.status_code == 200, uploaded.text
+    url = f"{tuned.base_url}/files/{uploaded.json()['id']}/content"
+    response = httpx.get(url, headers=OWNER)
+    assert (response.status_code, response.content) == (200, b"")
+    assert response.headers["content-length"] == "0"

@@ -81,6 +81,7 @@ class RunProcess:
             "OPENRESPONSES_ADMIN_PORT": str(free_port()),
             "OPENRESPONSES_EXTPROC_PORT": str(free_port()),
             "OPENRESPONSES_INTERNAL_PORT": str(free_port()),
+            "OPENRESPONSES_METRICS_PORT": str(free_port()),
         }
         self.log = data_dir.parent / f"run-{self.port}.log"
         self._stderr: IO[bytes] = self.log.open("wb")

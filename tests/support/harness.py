@@ -61,6 +61,7 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> RedisServer:
+        self.dir.mkdir(parents=True, exist_ok=True)  # again after a stop, on the same port
         binary = shutil.which("redis-server") or str(server_binary())
         args = [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.dir)]
         args += ["--appendonly", "yes", "--appendfsync", "everysec", "--save", ""]
@@ -179,6 +180,7 @@ class Stack:
             "admin_port": str(free_port()),
             "extproc_port": str(free_port()),
             "internal_port": str(free_port()),
+            "metrics_port": str(free_port()),
             "data_dir": self._data_dir,
             **extra,
         }
@@ -201,6 +203,12 @@ class Stack:
     def restart_sidecar(self) -> None:
         self.sidecar.stop()
         self.sidecar.start()
+
+    def __enter__(self) -> Stack:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
 
     def stop(self) -> None:
         self.envoy.stop()

@@ -19,7 +19,7 @@ def _modules() -> list[str]:
     for package in _PACKAGES:
         for path in sorted((_ROOT / package).rglob("*.py")):
             parts = path.relative_to(_ROOT).with_suffix("").parts
-            if parts[-1] == "__main__":
+            if parts[-1] == "__main__" or "generated" in parts:  # __main__; protoc's output
                 continue
             names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
     return names

@@ -90,6 +90,9 @@ class MemoryChunkIndex:
     def __init__(self) -> None:
         self._files: dict[tuple[str, str, str], _File] = {}
 
+    async def ping(self) -> None:
+        return None
+
     async def upsert_file(
         self,
         tenant: str,

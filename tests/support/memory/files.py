@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -92,6 +93,19 @@ class MemoryBlobStore:
 
     async def read(self, tenant: str, blob_id: str) -> bytes | None:
         return self._blobs.get((tenant, blob_id))
+
+    async def stream(
+        self, tenant: str, blob_id: str, chunk_size: int
+    ) -> tuple[int, AsyncIterator[bytes]] | None:
+        data = self._blobs.get((tenant, blob_id))
+        if data is None:
+            return None
+
+        async def pieces() -> AsyncIterator[bytes]:
+            for start in range(0, len(data), chunk_size):
+                yield data[start : start + chunk_size]
+
+        return len(data), pieces()
 
     async def delete(self, tenant: str, blob_id: str) -> None:
         self._blobs.pop((tenant, blob_id), None)

@@ -12,15 +12,22 @@ import pytest
 from redis.asyncio import Redis
 
 from core.common.errors import PayloadTooLargeError
-from core.common.http import Call, Reply, Request
+from core.common.http import Call, Reply, Request, StreamedReply
+from core.common.tenancy import tenant_for
 from core.gateway import Gateway
 from core.ports import Stores
 from core.responses.create_flow import CreateResponseFlow
 from core.routes import Route
 from extproc.create_processor import CreateResponse
 from extproc.processor import PassThrough
-from extproc.protos import ProcessingMode, ProcessingRequest, ProcessingResponse
-from extproc.reply_processors import Answered, BodyAnswered, Upload
+from extproc.protos import (
+    ProcessingMode,
+    ProcessingRequest,
+    ProcessingResponse,
+    ProcessingResponseStreamedReply,
+    StreamedImmediateResponse,
+)
+from extproc.reply_processors import Answered, BodyAnswered, StreamedAnswer, Upload
 from extproc.router import open_processor
 from extproc.server import ExternalProcessor
 from storage.factory import build_stores
@@ -352,25 +359,28 @@ async def test_a_stream_cut_off_is_recorded_as_failed_on_close(
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "kind"),
+    ("method", "path", "kind", "operation"),
     [
-        ("GET", "/v1/models", PassThrough),
-        ("POST", "/v1/responses", CreateResponse),
-        ("POST", "/v1/conversations", BodyAnswered),
-        ("GET", "/v1/conversations/conv_missing", Answered),
-        ("GET", "/v1/nothing-here", PassThrough),
-        ("PUT", "/v1/files", Answered),
+        ("GET", "/v1/models", PassThrough, None),
+        ("POST", "/v1/responses", CreateResponse, "create_response"),
+        ("POST", "/v1/conversations", BodyAnswered, "create_conversation"),
+        ("GET", "/v1/conversations/conv_missing", Answered, "get_conversation"),
+        ("GET", "/v1/nothing-here", PassThrough, None),
+        ("PUT", "/v1/files", Answered, "invalid_url"),
     ],
 )
 async def test_the_router_picks_the_processor(
-    factory_stores: Stores, method: str, path: str, kind: type
+    factory_stores: Stores, method: str, path: str, kind: type, operation: str | None
 ) -> None:
-    assert isinstance(await open_processor(Gateway(factory_stores), request(method, path)), kind)
+    opened = await open_processor(Gateway(factory_stores), request(method, path))
+    assert isinstance(opened.processor, kind)
+    assert opened.operation == operation
 
 
 async def test_the_router_opens_an_upload(factory_stores: Stores) -> None:
     message = request("POST", "/v1/files", **{"content-type": "multipart/form-data; boundary=b"})
-    assert isinstance(await open_processor(Gateway(factory_stores), message), Upload)
+    opened = await open_processor(Gateway(factory_stores), message)
+    assert isinstance(opened.processor, Upload) and opened.operation == "create_file"
 
 
 async def _messages(*messages: ProcessingRequest) -> AsyncIterator[ProcessingRequest]:
@@ -401,3 +411,80 @@ async def test_the_servicer_answers_a_missing_one_with_a_404(factory_stores: Sto
     assert status == 404 and error["error"]["message"] == (
         "Response with id 'resp_missing' not found."
     )
+
+
+# Streamed replies (downloads)
+
+
+def streamed(reply: ProcessingResponse) -> StreamedImmediateResponse:
+    """What Envoy reads as `streamed_immediate_response` (field 11) in a reply."""
+    envelope = ProcessingResponseStreamedReply.FromString(reply.SerializeToString())
+    assert envelope.HasField("streamed_immediate_response")
+    return envelope.streamed_immediate_response
+
+
+async def _pieces(*chunks: bytes) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk
+
+
+async def test_a_streamed_answer_sends_headers_then_the_body_piece_by_piece() -> None:
+    processor = StreamedAnswer(StreamedReply(200, _pieces(b"ab", b"cd", b"e"), length=5))
+    first = await processor.request_headers(request("GET", "/v1/files/f/content"))
+    assert first is not None
+    start = streamed(first).headers_response
+    sent = {h.key: h.raw_value.decode() for h in start.headers.headers}
+    assert sent == {
+        ":status": "200",
+        "content-type": "application/octet-stream",
+        "content-length": "5",
+    }
+    assert not start.end_of_stream
+    assert processor.tail is not None
+    pieces = [streamed(reply).body_response async for reply in processor.tail]
+    assert [(p.body, p.end_of_stream) for p in pieces] == [
+        (b"ab", False),
+        (b"cd", False),
+        (b"e", True),
+    ]
+
+
+async def test_an_empty_streamed_answer_ends_with_its_headers() -> None:
+    processor = StreamedAnswer(StreamedReply(200, _pieces(), length=0))
+    first = await processor.request_headers(request("GET", "/v1/files/f/content"))
+    assert first is not None and streamed(first).headers_response.end_of_stream
+    assert processor.tail is None
+
+
+async def test_a_streamed_answer_cut_off_releases_its_source() -> None:
+    released: list[bool] = []
+
+    async def source() -> AsyncIterator[bytes]:
+        try:
+            yield b"first"
+            yield b"second"
+        finally:
+            released.append(True)
+
+    processor = StreamedAnswer(StreamedReply(200, source(), length=11))
+    await processor.request_headers(request("GET", "/v1/files/f/content"))
+    assert processor.tail is not None
+    await anext(processor.tail)  # Envoy took one piece, then the client went away
+    await processor.close()
+    assert released == [True]
+
+
+async def test_the_router_streams_a_download(factory_stores: Stores, tenant: str) -> None:
+    owner = tenant_for({"x-tenant": tenant}, "x-tenant")
+    writer = factory_stores.blobs.writer(owner, "file-abc")
+    await writer.write(b"hello")
+    await writer.commit()
+    await factory_stores.files.create(owner, {"id": "file-abc", "object": "file", "bytes": 5})
+    gateway = Gateway(factory_stores, tenant_header="x-tenant")
+    message = request("GET", "/v1/files/file-abc/content", **{"x-tenant": tenant})
+    processor = (await open_processor(gateway, message)).processor
+    assert isinstance(processor, StreamedAnswer)
+    await processor.request_headers(message)
+    assert processor.tail is not None
+    body = b"".join([streamed(r).body_response.body async for r in processor.tail])
+    assert body == b"hello"

@@ -274,3 +274,24 @@ async def test_vector_store_batches(vector_store_store: VectorStoreStore, tenant
     assert await vector_store_store.get_batch(tenant, batch["id"]) == batch
     assert await vector_store_store.get_batch(f"{tenant}-other", batch["id"]) is None
     assert await vector_store_store.get_batch(tenant, "vsfb_unknown") is None
+
+
+async def test_blobs_stream_in_pieces(blob_store: BlobStore, tenant: str) -> None:
+    data = bytes(range(256)) * 40  # 10,240 bytes
+    writer = blob_store.writer(tenant, "file_s")
+    await writer.write(data)
+    await writer.commit()
+    found = await blob_store.stream(tenant, "file_s", 4096)
+    assert found is not None
+    size, chunks = found
+    pieces = [piece async for piece in chunks]
+    assert size == len(data)
+    assert [len(p) for p in pieces] == [4096, 4096, 2048]
+    assert b"".join(pieces) == data
+    assert await blob_store.stream(tenant, "file_missing", 4096) is None
+    assert await blob_store.stream(f"{tenant}-other", "file_s", 4096) is None
+    cut = await blob_store.stream(tenant, "file_s", 1000)
+    assert cut is not None
+    first = await anext(cut[1])
+    await cut[1].aclose()  # the reader stops early and lets go
+    assert first == data[:1000]
