@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import httpx
 
 from extproc.envoy_config import envoy_binary, render
+from extproc.logs import configure
 from extproc.settings import Settings
 from extproc.sidecar import Sidecar
 from storage.redis.embedded import EmbeddedRedis
@@ -105,10 +106,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     commands.add_parser("envoy-config", help="print the Envoy configuration for the settings")
     args = parser.parse_args(argv)
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per readiness probe
+    configure(settings.log_level, settings.log_format)
     if args.command == "envoy-config":
         sys.stdout.write(render(settings))
     elif args.command == "serve":

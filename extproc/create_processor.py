@@ -60,6 +60,7 @@ _DUPLEX_MODE = ProcessingMode(
 class CreateResponse(Processor):
     def __init__(self, flow: CreateResponseFlow) -> None:
         self._flow = flow
+        self.response_id = flow.response_id
         self._relay: Relay | None = None
         self._error_status = 0  # the backend's error status, once seen
 

@@ -27,6 +27,8 @@ class Processor:
     processing mode asks for."""
 
     tail: AsyncIterator[ProcessingResponse] | None = None
+    # The response being created, once there is one (for logs).
+    response_id: str | None = None
     # The status of a reply the processor streams itself (invisible in the messages,
     # which carry it in a field the stubs do not know); 0 otherwise.
     status = 0

@@ -22,6 +22,7 @@ __all__ = ["Opened", "open_processor"]
 class Opened:
     processor: Processor
     operation: str | None  # the route's name; None for a request passed through
+    tenant: str | None = None
 
 
 async def open_processor(gateway: Gateway, message: ProcessingRequest) -> Opened:
@@ -31,7 +32,8 @@ async def open_processor(gateway: Gateway, message: ProcessingRequest) -> Opened
     routed = gateway.route(request)
     if routed is None:
         return Opened(PassThrough(), None)
-    return Opened(await _processor(routed.route, routed.call), routed.route.name)
+    processor = await _processor(routed.route, routed.call)
+    return Opened(processor, routed.route.name, routed.call.tenant)
 
 
 async def _processor(route: Route, call: Call) -> Processor:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,6 +12,7 @@ import grpc
 
 from core.gateway import Gateway
 from extproc.health import HealthReporter
+from extproc.logs import RequestContext, request_context
 from extproc.messages import header_map
 from extproc.metrics import Metrics
 from extproc.processor import Processor
@@ -23,6 +25,8 @@ from extproc.protos import (
 from extproc.router import open_processor
 
 __all__ = ["ExternalProcessor", "start_server"]
+
+log = logging.getLogger(__name__)
 
 _PHASES = frozenset(
     (
@@ -98,10 +102,14 @@ class ExternalProcessor(ExternalProcessorServicer):  # type: ignore[misc]
 
         def count() -> None:
             nonlocal counted
-            if self._metrics is not None and operation is not None and not counted:
-                counted = True
-                code = outcome.code or (processor.status if processor else 0)
-                self._metrics.observe(operation, code, time.perf_counter() - started)
+            if operation is None or counted:
+                return
+            counted = True
+            code = outcome.code or (processor.status if processor else 0)
+            seconds = time.perf_counter() - started
+            if self._metrics is not None:
+                self._metrics.observe(operation, code, seconds)
+            log.debug("answered %d in %.1f ms", code, seconds * 1000)
 
         try:
             async for message in request_iterator:
@@ -118,6 +126,12 @@ class ExternalProcessor(ExternalProcessorServicer):  # type: ignore[misc]
                         yield failed
                         return
                     processor, operation = opened.processor, opened.operation
+                    if operation is not None:
+                        context = RequestContext(operation)
+                        if opened.tenant is not None:
+                            context.set_tenant(opened.tenant)
+                        context.response_id = processor.response_id
+                        request_context.set(context)
                 reply: ProcessingResponse | None = await _handle(processor, phase, message)
                 if reply is not None:
                     outcome.outgoing(reply)

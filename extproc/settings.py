@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
@@ -88,6 +89,9 @@ class Settings(BaseSettings):
         "= generated once and kept in Redis, shared by every sidecar.",
     )
     log_level: str = Field("info", description="debug, info, warning or error.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text, or json: one JSON object per line."
+    )
 
     @field_validator("compaction_key")
     @classmethod

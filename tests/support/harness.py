@@ -7,6 +7,7 @@ a fixed sleep.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -97,19 +98,23 @@ def _environment(settings: dict[str, str]) -> dict[str, str]:
 class SidecarProcess:
     """`openresponses-gw serve`, the ext_proc sidecar alone."""
 
-    def __init__(self, settings: dict[str, str]) -> None:
+    def __init__(self, settings: dict[str, str], log_path: Path | None = None) -> None:
         self.settings = settings
+        self.log_path = log_path  # where its stderr (the logs) goes; else inherited
         self.process: subprocess.Popen[str] | None = None
 
     def start(self) -> SidecarProcess:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "extproc", "serve"],
-            cwd=ROOT,
-            env=_environment(self.settings),
-            stdout=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-        )
+        with contextlib.ExitStack() as files:
+            log = files.enter_context(open(self.log_path, "a")) if self.log_path else None
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "extproc", "serve"],
+                cwd=ROOT,
+                env=_environment(self.settings),
+                stdout=subprocess.PIPE,
+                stderr=log,
+                stdin=subprocess.DEVNULL,
+                text=True,
+            )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         if not line.startswith("READY"):
@@ -168,7 +173,9 @@ class EnvoyProcess:
 class Stack:
     """Envoy + sidecar + Redis in front of a backend URL: the gateway as deployed."""
 
-    def __init__(self, backend_url: str, redis_url: str, **extra: str) -> None:
+    def __init__(
+        self, backend_url: str, redis_url: str, log_path: Path | None = None, **extra: str
+    ) -> None:
         self.port = free_port()
         # Its own data dir: file blobs and the embedded vector index live there, and the
         # index admits one process at a time.
@@ -184,7 +191,7 @@ class Stack:
             "data_dir": self._data_dir,
             **extra,
         }
-        self.sidecar = SidecarProcess(self.settings)
+        self.sidecar = SidecarProcess(self.settings, log_path)
         self.envoy = EnvoyProcess(self.settings)
 
     @property
