@@ -16,7 +16,8 @@ from core.ports import Stores
 
 # Every route's name, from the gateway's table (built without using its stores).
 _NO_STORES = Stores(**dict.fromkeys(Stores.__dataclass_fields__))  # type: ignore[arg-type]
-ROUTE_NAMES = {route.name for route in Gateway(_NO_STORES).routes.routes()}
+# ... and the name of a path under the gateway's prefixes that no route matches.
+ROUTE_NAMES = {route.name for route in Gateway(_NO_STORES).routes.routes()} | {"invalid_url"}
 
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
