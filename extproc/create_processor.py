@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from core.common.errors import BadGatewayError, GatewayError, InvalidRequestError
+from core.common.tracing import inject
 from core.responses.backend_errors import backend_error
 from core.responses.compaction.window import may_compact
 from core.responses.create_flow import CreateResponseFlow
@@ -70,6 +71,8 @@ class CreateResponse(Processor):
         client = header_map(message).get("authorization")
         backend = self._flow.authorization
         set_headers = [("authorization", backend)] if backend and backend != client else []
+        # The backend's spans join the request's trace as children of the gateway's span.
+        set_headers += list(inject({}).items())
         # The body is parsed on the way back, so it must not be compressed.
         return headers_reply(
             response_phase=False,

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
+from opentelemetry.trace import Span, Status, StatusCode
 
 from core.gateway import Gateway
 from extproc.health import HealthReporter
@@ -23,6 +24,7 @@ from extproc.protos import (
     add_ExternalProcessorServicer_to_server,
 )
 from extproc.router import open_processor
+from extproc.tracing import start_request_span
 
 __all__ = ["ExternalProcessor", "start_server"]
 
@@ -99,6 +101,7 @@ class ExternalProcessor(ExternalProcessorServicer):  # type: ignore[misc]
         operation: str | None = None
         outcome = _Outcome()
         counted = False
+        span: Span | None = None
 
         def count() -> None:
             nonlocal counted
@@ -107,6 +110,11 @@ class ExternalProcessor(ExternalProcessorServicer):  # type: ignore[misc]
             counted = True
             code = outcome.code or (processor.status if processor else 0)
             seconds = time.perf_counter() - started
+            if span is not None:
+                span.set_attribute("http.response.status_code", code)
+                if code >= 500 or code == 0:
+                    span.set_status(Status(StatusCode.ERROR))
+                span.end()
             if self._metrics is not None:
                 self._metrics.observe(operation, code, seconds)
             log.debug("answered %d in %.1f ms", code, seconds * 1000)
@@ -126,6 +134,8 @@ class ExternalProcessor(ExternalProcessorServicer):  # type: ignore[misc]
                         yield failed
                         return
                     processor, operation = opened.processor, opened.operation
+                    if operation is not None:
+                        span = start_request_span(operation, header_map(message))
                     if operation is not None:
                         context = RequestContext(operation)
                         if opened.tenant is not None:

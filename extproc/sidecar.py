@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 
 import grpc
+from opentelemetry.sdk.trace import TracerProvider
 
 from core.files.expiry import FileReaper
 from core.gateway import Gateway
@@ -19,6 +20,7 @@ from extproc.health import HealthReporter, Probe
 from extproc.metrics import Metrics
 from extproc.server import start_server
 from extproc.settings import Settings
+from extproc.tracing import configure_tracing
 from storage.factory import build_stores
 from storage.redis.client import connect
 from storage.redis.shared_keys import shared_key
@@ -34,6 +36,7 @@ class Sidecar:
         self._embedder: EmbeddingsClient | None = None
         self._stores: Stores | None = None
         self._health: HealthReporter | None = None
+        self._tracing: TracerProvider | None = None
         self._backend: BackendClient | None = None
         self._stop = asyncio.Event()
         self._workers: list[asyncio.Task[None]] = []
@@ -49,6 +52,7 @@ class Sidecar:
 
     async def start(self) -> None:
         s = self._settings
+        self._tracing = configure_tracing()
         await self._redis.ping()  # fail at start, not on the first request
         self._embedder, dense_size = await self._embeddings()
         self._stores = stores = await build_stores(
@@ -116,3 +120,5 @@ class Sidecar:
         if self._backend is not None:
             await self._backend.aclose()
         await self._redis.aclose()
+        if self._tracing is not None:
+            self._tracing.shutdown()  # exports the spans still batched

@@ -13,6 +13,7 @@ import httpx
 import orjson
 
 from core.common.errors import BadGatewayError
+from core.common.tracing import client_span, inject
 from core.responses.backend_errors import backend_error
 
 __all__ = ["BackendClient", "backend_authorization"]
@@ -34,39 +35,50 @@ class BackendClient:
 
     @staticmethod
     def _headers(authorization: str | None) -> dict[str, str]:
-        """`authorization` is the backend's already (see `backend_authorization`)."""
-        return {"authorization": authorization} if authorization else {}
+        """`authorization` is the backend's already (see `backend_authorization`); the
+        trace context goes along so the backend's spans join the request's trace."""
+        headers = {"authorization": authorization} if authorization else {}
+        inject(headers)
+        return headers
 
-    async def create(self, body: bytes, authorization: str | None) -> dict[str, Any]:
+    async def create(
+        self, body: bytes, authorization: str | None, model: str | None = None
+    ) -> dict[str, Any]:
         """One non-streaming `POST /v1/responses`; its response object."""
-        headers = self._headers(authorization)
-        try:
-            answer = await self._client.post("/responses", content=body, headers=headers)
-        except httpx.HTTPError as error:
-            raise BadGatewayError(f"The backend could not be reached: {error}") from None
-        if answer.status_code >= 400:
-            raise backend_error(answer.status_code, answer.content)
-        try:
-            response = orjson.loads(answer.content)
-        except orjson.JSONDecodeError:
-            response = None
-        if not isinstance(response, dict):
-            raise BadGatewayError("The backend returned a response that is not a JSON object.")
-        return response
+        with client_span(model) as span:
+            headers = self._headers(authorization)
+            try:
+                answer = await self._client.post("/responses", content=body, headers=headers)
+            except httpx.HTTPError as error:
+                raise BadGatewayError(f"The backend could not be reached: {error}") from None
+            span.set_attribute("http.response.status_code", answer.status_code)
+            if answer.status_code >= 400:
+                raise backend_error(answer.status_code, answer.content)
+            try:
+                response = orjson.loads(answer.content)
+            except orjson.JSONDecodeError:
+                response = None
+            if not isinstance(response, dict):
+                raise BadGatewayError("The backend returned a response that is not a JSON object.")
+            return response
 
-    async def stream(self, body: bytes, authorization: str | None) -> AsyncIterator[bytes]:
+    async def stream(
+        self, body: bytes, authorization: str | None, model: str | None = None
+    ) -> AsyncIterator[bytes]:
         """One streaming `POST /v1/responses`: the SSE bytes as they come."""
-        headers = self._headers(authorization)
-        try:
-            async with self._client.stream(
-                "POST", "/responses", content=body, headers=headers
-            ) as answer:
-                if answer.status_code >= 400:
-                    raise backend_error(answer.status_code, await answer.aread())
-                async for chunk in answer.aiter_raw():
-                    yield chunk
-        except httpx.HTTPError as error:
-            raise BadGatewayError(f"The backend stream broke off: {error}") from None
+        with client_span(model) as span:
+            headers = self._headers(authorization)
+            try:
+                async with self._client.stream(
+                    "POST", "/responses", content=body, headers=headers
+                ) as answer:
+                    span.set_attribute("http.response.status_code", answer.status_code)
+                    if answer.status_code >= 400:
+                        raise backend_error(answer.status_code, await answer.aread())
+                    async for chunk in answer.aiter_raw():
+                        yield chunk
+            except httpx.HTTPError as error:
+                raise BadGatewayError(f"The backend stream broke off: {error}") from None
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -13,6 +13,7 @@ import orjson
 
 from core.common.errors import BadGatewayError, InvalidRequestError
 from core.common.ids import new_id
+from core.common.tracing import describe_request, describe_response
 from core.conversations.errors import conversation_not_found
 from core.ports import ChainContext, ConversationMark, Stores
 from core.prompts.resolve import resolve_prompt
@@ -68,6 +69,7 @@ class CreateResponseFlow:
     async def prepare(self, raw: bytes) -> bytes:
         """Validate the client's body; return the stateless body for the backend."""
         request = parse_create_request(raw)
+        describe_request(request.body.get("model"))
         self.request = request
         preamble: list[bytes] = []
         instructions = None
@@ -214,6 +216,7 @@ class CreateResponseFlow:
         status = response.get("status")
         if status not in TERMINAL_STATUSES:
             return
+        describe_response(self.response_id, response)
         record, output = split_for_storage(response)
         replayed = output
         if self.turns is not None:

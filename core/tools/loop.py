@@ -44,7 +44,9 @@ async def run_tool_loop(
                 ran = True
         if not ran or turns.waiting or turns.limited:
             break
-        response = await backend.create(turns.follow_up(), authorization)
+        model = response.get("model")
+        model = model if isinstance(model, str) else None
+        response = await backend.create(turns.follow_up(), authorization, model)
     for item in output:
         turns.cite(item)
     turns.finish(response, output)

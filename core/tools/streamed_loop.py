@@ -95,8 +95,9 @@ class ToolStreamRelay:
                 if self._turns.waiting or self._turns.limited:
                     break
                 self._ended, self._slots, self._splitter = None, {}, SseSplitter()
+                model = (self._snapshot or {}).get("model")
                 async for chunk in self._backend.stream(
-                    self._turns.follow_up(), self._authorization
+                    self._turns.follow_up(), self._authorization, model
                 ):
                     piece = self._take(chunk)
                     if piece:

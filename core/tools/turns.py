@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from core.common.ids import new_id
+from core.common.tracing import tool_span
 from core.tools.registry import GatewayFunction, ServerTools
 
 __all__ = ["DEFAULT_MAX_TOOL_CALLS", "ToolTurns", "citations"]
@@ -91,7 +92,8 @@ class ToolTurns:
         self, call: dict[str, Any], function: GatewayFunction, item_id: str | None = None
     ) -> dict[str, Any]:
         """Run an admitted call: the client's item for it."""
-        shown, result, files = await function.run(call)
+        with tool_span(function.tool or function.kind, function.kind):
+            shown, result, files = await function.run(call)
         if item_id is not None:
             shown["id"] = item_id
         self.found.update(files)

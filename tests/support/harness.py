@@ -98,9 +98,15 @@ def _environment(settings: dict[str, str]) -> dict[str, str]:
 class SidecarProcess:
     """`openresponses-gw serve`, the ext_proc sidecar alone."""
 
-    def __init__(self, settings: dict[str, str], log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        settings: dict[str, str],
+        log_path: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.settings = settings
         self.log_path = log_path  # where its stderr (the logs) goes; else inherited
+        self.env = env or {}  # other variables it sees (OTEL_*, say)
         self.process: subprocess.Popen[str] | None = None
 
     def start(self) -> SidecarProcess:
@@ -109,7 +115,7 @@ class SidecarProcess:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "extproc", "serve"],
                 cwd=ROOT,
-                env=_environment(self.settings),
+                env={**_environment(self.settings), **self.env},
                 stdout=subprocess.PIPE,
                 stderr=log,
                 stdin=subprocess.DEVNULL,
@@ -174,7 +180,12 @@ class Stack:
     """Envoy + sidecar + Redis in front of a backend URL: the gateway as deployed."""
 
     def __init__(
-        self, backend_url: str, redis_url: str, log_path: Path | None = None, **extra: str
+        self,
+        backend_url: str,
+        redis_url: str,
+        log_path: Path | None = None,
+        env: dict[str, str] | None = None,
+        **extra: str,
     ) -> None:
         self.port = free_port()
         # Its own data dir: file blobs and the embedded vector index live there, and the
@@ -191,7 +202,7 @@ class Stack:
             "data_dir": self._data_dir,
             **extra,
         }
-        self.sidecar = SidecarProcess(self.settings, log_path)
+        self.sidecar = SidecarProcess(self.settings, log_path, env)
         self.envoy = EnvoyProcess(self.settings)
 
     @property

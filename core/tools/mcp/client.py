@@ -16,6 +16,8 @@ from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
+from core.common.tracing import inject
+
 __all__ = ["McpError", "call_tool", "error_text", "list_tools"]
 
 _OUTPUT_CAP = 1 << 20  # characters of tool output passed on to the model
@@ -30,7 +32,8 @@ async def _session(
     url: str, headers: dict[str, str], timeout: float
 ) -> AsyncIterator[ClientSession]:
     async with (
-        httpx2.AsyncClient(headers=headers, timeout=timeout) as http,
+        # The trace context goes along, so the server's spans join the request's trace.
+        httpx2.AsyncClient(headers=inject(dict(headers)), timeout=timeout) as http,
         streamable_http_client(url, http_client=http) as (read, write, *_),
         ClientSession(read, write) as session,
     ):

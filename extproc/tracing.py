@@ -1,0 +1,47 @@
+"""Exporting traces: the OpenTelemetry SDK with its standard `OTEL_*` variables (OTLP over
+HTTP), on only when `OTEL_EXPORTER_OTLP_ENDPOINT` (or the traces one) is set. Each
+request the gateway handles is a server span, continuing the client's `traceparent`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from opentelemetry import context, propagate, trace
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Span, SpanKind
+
+__all__ = ["configure_tracing", "start_request_span"]
+
+_tracer = trace.get_tracer("openresponses-gw")
+
+
+def configure_tracing() -> TracerProvider | None:
+    """The exporting provider, installed globally; None when no endpoint is configured."""
+    if not (
+        os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    ):
+        return None
+    service = os.environ.get("OTEL_SERVICE_NAME", "openresponses-gw")
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def start_request_span(operation: str, headers: Mapping[str, str]) -> Span:
+    """The request's server span, made current for the rest of this stream's task (each
+    ext_proc stream runs in a task of its own, so it never leaks to another request)."""
+    parent = propagate.extract(dict(headers))
+    generative = operation == "create_response"
+    name = "chat" if generative else operation
+    attributes = {"openresponses.operation": operation}
+    if generative:
+        attributes["gen_ai.operation.name"] = "chat"
+    span = _tracer.start_span(name, context=parent, kind=SpanKind.SERVER, attributes=attributes)
+    context.attach(trace.set_span_in_context(span, parent))
+    return span
