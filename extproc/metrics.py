@@ -32,6 +32,62 @@ class Metrics:
             registry=self.registry,
         )
 
+        self._first_byte = Histogram(
+            "openresponses_first_byte_seconds",
+            "Time from a streamed create's request headers to the backend's first bytes "
+            "(the first tokens' arrival, as near as the gateway sees it).",
+            buckets=_BUCKETS,
+            registry=self.registry,
+        )
+        self._turns = Histogram(
+            "openresponses_backend_turn_seconds",
+            "Backend calls the sidecar makes itself (tool-loop turns), by outcome.",
+            ["outcome"],
+            buckets=_BUCKETS,
+            registry=self.registry,
+        )
+        self._tools = Histogram(
+            "openresponses_tool_call_seconds",
+            "Server-side tool calls, by tool type (file_search, mcp) and outcome.",
+            ["tool", "outcome"],
+            buckets=_BUCKETS,
+            registry=self.registry,
+        )
+        self._files = Counter(
+            "openresponses_ingested_files",
+            "Vector-store files ingested, by outcome (completed, failed, cancelled).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self._chunks = Counter(
+            "openresponses_indexed_chunks", "Chunks indexed.", registry=self.registry
+        )
+        self._storage_errors = Counter(
+            "openresponses_storage_errors",
+            "Requests that failed because storage (Redis, the index) did.",
+            registry=self.registry,
+        )
+
+    # core.common.telemetry.Telemetry
+
+    def backend_turn(self, seconds: float, ok: bool) -> None:
+        self._turns.labels("ok" if ok else "error").observe(seconds)
+
+    def tool_call(self, kind: str, ok: bool, seconds: float) -> None:
+        self._tools.labels(kind, "ok" if ok else "error").observe(seconds)
+
+    def ingested(self, outcome: str, chunks: int) -> None:
+        self._files.labels(outcome).inc()
+        self._chunks.inc(chunks)
+
+    def storage_error(self) -> None:
+        self._storage_errors.inc()
+
+    # The servicer's
+
+    def first_byte(self, seconds: float) -> None:
+        self._first_byte.observe(seconds)
+
     def observe(self, operation: str, code: int, seconds: float) -> None:
         self._requests.labels(operation, str(code)).inc()
         self._duration.labels(operation).observe(seconds)

@@ -11,8 +11,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
+from redis.exceptions import RedisError
+
 from core.common.errors import GatewayError, ServerError
 from core.common.http import error_reply
+from core.common.telemetry import telemetry
 from extproc.messages import body_reply, headers_reply, immediate
 from extproc.protos import ProcessingRequest, ProcessingResponse
 
@@ -57,6 +60,8 @@ class Processor:
             # A bug or a storage outage fails this request with a proper error body,
             # never the server.
             log.error("processing %s failed", phase, exc_info=error)
+            if isinstance(error, RedisError | OSError):
+                telemetry().storage_error()
             error = ServerError("The gateway failed to process the request.")
         return immediate(error_reply(error))
 

@@ -74,6 +74,7 @@ class RequestRecord:
         self._processor: Processor | None = None
         self._span: Span | None = None
         self._recorded = False
+        self._streamed = False  # a streamed create whose first chunk is still to come
 
     def opened(self, opened: Opened, message: ProcessingRequest) -> None:
         """The request's route is known: its span and its log context start here."""
@@ -89,6 +90,13 @@ class RequestRecord:
 
     def incoming(self, message: ProcessingRequest, phase: str) -> None:
         self._outcome.incoming(message, phase)
+        if phase == "response_headers" and self._operation == "create_response":
+            streamed = header_map(message).get("content-type", "")
+            self._streamed = streamed.startswith("text/event-stream")
+        elif phase == "response_body" and self._streamed:
+            self._streamed = False  # once: the first chunk
+            if self._metrics is not None:
+                self._metrics.first_byte(time.perf_counter() - self._started)
 
     def outgoing(self, reply: ProcessingResponse) -> None:
         self._outcome.outgoing(reply)

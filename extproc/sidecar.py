@@ -8,6 +8,7 @@ import contextlib
 import grpc
 from opentelemetry.sdk.trace import TracerProvider
 
+from core.common.telemetry import install
 from core.files.expiry import FileReaper
 from core.gateway import Gateway
 from core.ports import Stores
@@ -87,6 +88,7 @@ class Sidecar:
         if s.metrics_port:
             metrics = Metrics()
             metrics.serve(s.metrics_host, s.metrics_port)
+            install(metrics)  # what core reports (tool calls, turns, ingestion) goes there
         self._server = await start_server(gateway, self.address, self._health, metrics)
         worker = IngestionWorker(stores, self._embedder)
         reaper = FileReaper(stores, gateway.on_file_deleted)

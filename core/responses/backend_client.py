@@ -6,17 +6,31 @@ without the processor, so Envoy's balancing, retries and timeouts still apply.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import orjson
 
 from core.common.errors import BadGatewayError
+from core.common.telemetry import telemetry
 from core.common.tracing import client_span, inject
 from core.responses.backend_errors import backend_error
 
 __all__ = ["BackendClient", "backend_authorization"]
+
+
+@contextmanager
+def _turn() -> Iterator[None]:
+    """Report one backend turn's time and whether it succeeded."""
+    started, ok = time.perf_counter(), False
+    try:
+        yield
+        ok = True
+    finally:
+        telemetry().backend_turn(time.perf_counter() - started, ok)
 
 
 def backend_authorization(client: str | None, api_key: str | None) -> str | None:
@@ -45,7 +59,7 @@ class BackendClient:
         self, body: bytes, authorization: str | None, model: str | None = None
     ) -> dict[str, Any]:
         """One non-streaming `POST /v1/responses`; its response object."""
-        with client_span(model) as span:
+        with client_span(model) as span, _turn():
             headers = self._headers(authorization)
             try:
                 answer = await self._client.post("/responses", content=body, headers=headers)
@@ -66,7 +80,7 @@ class BackendClient:
         self, body: bytes, authorization: str | None, model: str | None = None
     ) -> AsyncIterator[bytes]:
         """One streaming `POST /v1/responses`: the SSE bytes as they come."""
-        with client_span(model) as span:
+        with client_span(model) as span, _turn():
             headers = self._headers(authorization)
             try:
                 async with self._client.stream(

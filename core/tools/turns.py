@@ -9,12 +9,14 @@ files found, for citations.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from core.common.ids import new_id
+from core.common.telemetry import telemetry
 from core.common.tracing import tool_span
 from core.tools.registry import GatewayFunction, ServerTools
 
@@ -92,8 +94,11 @@ class ToolTurns:
         self, call: dict[str, Any], function: GatewayFunction, item_id: str | None = None
     ) -> dict[str, Any]:
         """Run an admitted call: the client's item for it."""
+        started = time.perf_counter()
         with tool_span(function.tool or function.kind, function.kind):
             shown, result, files = await function.run(call)
+        ok = not shown.get("error")
+        telemetry().tool_call(function.kind, ok, time.perf_counter() - started)
         if item_id is not None:
             shown["id"] = item_id
         self.found.update(files)

@@ -10,6 +10,7 @@ import openai
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from support.harness import Stack, wait_until
+from support.mcp_servers import McpServerProcess
 
 from core.gateway import Gateway
 from core.ports import Stores
@@ -91,3 +92,38 @@ def test_a_backend_error_counts_with_its_status(stack: Stack, client: openai.Ope
     after = _scrape_until(stack, before, [("create_response", "503")])
     grown = _requests(after, "create_response", "503") - _requests(before, "create_response", "503")
     assert grown == 1, {k: v for k, v in after.items() if k[0] == "openresponses_requests_total"}
+
+
+def _count(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def test_tool_calls_turns_and_first_bytes_are_measured(
+    gateway: Stack, sdk: openai.OpenAI, servers: dict[str, McpServerProcess]
+) -> None:
+    before = _scrape(gateway)
+    tool = {
+        "type": "mcp",
+        "server_label": "calc",
+        "server_url": servers["healthy"].url,
+        "require_approval": "never",
+    }
+    answer = sdk.responses.create(
+        model="m",
+        input='call calc__add {"a": 1, "b": 1}',
+        tools=[tool],  # type: ignore[list-item]
+    )
+    assert answer.output_text == "tool said: 2"
+    with sdk.responses.stream(model="m", input="Stream me.") as stream:
+        assert stream.get_final_response().status == "completed"
+    after = _scrape_until(gateway, before, [("create_response", "200")])
+    tools = "openresponses_tool_call_seconds_count"
+    assert (
+        _count(after, tools, tool="mcp", outcome="ok")
+        - _count(before, tools, tool="mcp", outcome="ok")
+        == 1
+    )
+    turns = "openresponses_backend_turn_seconds_count"
+    assert _count(after, turns, outcome="ok") - _count(before, turns, outcome="ok") == 1
+    first = "openresponses_first_byte_seconds_count"
+    assert _count(after, first) - _count(before, first) == 1

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from typing import Any
 
+from core.common.telemetry import telemetry
 from core.ports import Chunk, Stores
 from core.vector_stores.ingestion.chunking import chunk_text, parse_chunking_strategy
 from core.vector_stores.ingestion.embeddings import EmbeddingsClient, EmbeddingsError
@@ -79,8 +80,9 @@ class IngestionWorker:
                 await meta.update_file(tenant, store_id, file)
                 return
         outcome: dict[str, Any]
+        indexed = 0
         try:
-            usage = await self._index(tenant, store_id, file)
+            usage, indexed = await self._index(tenant, store_id, file)
         except _Failed as failure:
             outcome = {
                 "status": "failed",
@@ -95,6 +97,7 @@ class IngestionWorker:
             }
         else:
             outcome = {"status": "completed", "usage_bytes": usage, "last_error": None}
+        telemetry().ingested(outcome["status"], indexed)
         await self._settle(tenant, store_id, file, outcome)
 
     async def _settle(
@@ -114,7 +117,8 @@ class IngestionWorker:
         elif outcome["status"] == "completed" and current["attributes"] != indexed["attributes"]:
             await chunks.update_attributes(tenant, store_id, file_id, current["attributes"])
 
-    async def _index(self, tenant: str, store_id: str, file: dict[str, Any]) -> int:
+    async def _index(self, tenant: str, store_id: str, file: dict[str, Any]) -> tuple[int, int]:
+        """Index the file's chunks: their bytes and their number."""
         file_id = file["id"]
         record = await self._stores.files.get(tenant, file_id)
         data = await self._stores.blobs.read(tenant, file_id)
@@ -137,4 +141,4 @@ class IngestionWorker:
         await self._stores.chunks.upsert_file(
             tenant, store_id, file_id, record["filename"], file["attributes"], chunks
         )
-        return sum(len(text.encode()) for text in texts)
+        return sum(len(text.encode()) for text in texts), len(chunks)
