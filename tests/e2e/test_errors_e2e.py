@@ -149,6 +149,10 @@ BACKEND_ERRORS: list[tuple[str, int, str, str, str | None, str | None]] = [
     ("fail-500", 500, "internal failure", "server_error", None, None),
     ("fail-plain", 500, "boom", "server_error", None, None),
     ("fail-vllm", 400, "bad request from vllm", "invalid_request_error", None, None),
+    # vLLM's overflow, as the hosted API reports it with truncation "disabled".
+    ("fail-context", 400, "This model's maximum context length is 4096 tokens. However, your "
+     "request has 5120 input tokens. Please reduce the length of the input messages.",
+     "invalid_request_error", "input", "context_length_exceeded"),
 ]  # fmt: skip
 
 
@@ -169,6 +173,12 @@ def test_backend_error_passed_through(
     resp = http.post("/responses", json={"model": model, "input": "x", "stream": stream})
     assert_error(resp, status, message, type_, param, code)
     assert len(redis_sync.keys(STORED)) == before  # a failed call stores nothing
+
+
+def test_context_overflow_through_sdk(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as overflow:
+        client.responses.create(model="fail-context", input="a long story", truncation="disabled")
+    assert (overflow.value.code, overflow.value.param) == ("context_length_exceeded", "input")
 
 
 def test_backend_errors_through_sdk(client: openai.OpenAI) -> None:

@@ -14,6 +14,7 @@ Behaviour is selected by the request's ``model`` field and by the last user text
 * ``fake-reasoning``: a ``reasoning`` item followed by the normal output
 * ``fake-echo-id``: the message takes the id of the last input item (when it has one)
 * ``fail-400`` / ``fail-500`` / ``fail-plain`` / ``fail-vllm``: HTTP errors
+* ``fail-context``: vLLM's 400 for a context longer than the model's window
 * ``fail-503``: HTTP 503 with an OpenAI error body (as an overloaded server answers)
 * ``fail-after-tool``: normal, but a 503 for a request whose last input item is a
   ``function_call_output`` (the follow-up turn of a tool loop)
@@ -501,6 +502,17 @@ class FakeBackend:
             await self._send_json(
                 writer, 503, _error("overloaded after the tool", "server_error"), keep_alive
             )
+            return keep_alive
+        if model == "fail-context":
+            err = {
+                "object": "error",
+                "message": "This model's maximum context length is 4096 tokens. However, your "
+                "request has 5120 input tokens. Please reduce the length of the input messages.",
+                "type": "BadRequestError",
+                "param": None,
+                "code": 400,
+            }
+            await self._send_json(writer, 400, err, keep_alive)
             return keep_alive
         if model == "fail-vllm":
             err = {

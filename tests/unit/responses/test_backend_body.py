@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import pytest
 
+from core.responses.backend_errors import backend_error, context_window
 from core.responses.create_request import CreateRequest, backend_body, parse_create_request
 
 _USER = {"role": "user", "content": "hi"}
@@ -107,3 +109,34 @@ def test_backend_body_splices_stored_bytes_unchanged() -> None:
     raw = backend_body(_parse(), stored)
     assert b'"input":[' + stored + b"," in raw
     assert orjson.loads(raw)["input"][0]["content"] == "é"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "code", "window"),
+    [
+        (
+            400,
+            b'{"object":"error","message":"This model\'s maximum context length is 2048 tokens. '
+            b'However, your request has 3000 input tokens.","type":"BadRequestError","code":400}',
+            "context_length_exceeded",
+            2048,
+        ),
+        (
+            400,
+            b'{"error":{"message":"Too long.","type":"invalid_request_error",'
+            b'"code":"context_length_exceeded","param":"messages"}}',
+            "context_length_exceeded",
+            None,
+        ),
+        (400, b'{"object":"error","message":"bad request","code":400}', None, None),
+        (500, b"maximum context length is 10 tokens", None, 10),
+    ],
+)
+def test_context_overflow_is_context_length_exceeded(
+    status: int, body: bytes, code: str | None, window: int | None
+) -> None:
+    error = backend_error(status, body)
+    assert error.code == code
+    assert context_window(error.message) == window
+    if code is not None:
+        assert (error.status, error.type_, error.param) == (400, "invalid_request_error", "input")
