@@ -26,6 +26,8 @@ from extproc.envoy_config import render
 from extproc.settings import Settings
 
 DURATION = int(os.environ.get("BENCH_SECONDS", "5"))
+# Chunks in the vector-store rows (50,000 for the published table).
+VECTOR_CHUNKS = int(os.environ.get("BENCH_VECTOR_CHUNKS", "50000"))
 KEY = "Bearer bench"
 
 
@@ -271,7 +273,7 @@ def main() -> None:
             )
             name = f"conversation of {size} items, sequential: p50 ms"
             rows.append((name, f"{base_p50:.2f}", f"{ours_p50:.2f}", growth))
-        rows += vector_rows(gw_url.removesuffix("/responses"))
+        rows += vector_rows(gw_url.removesuffix("/responses"), VECTOR_CHUNKS)
     finally:
         gateway.stop()
         sidecar.stop()
