@@ -13,6 +13,7 @@ import openai
 import pytest
 from support.fake_backend import BackendRecorder, BackendThread
 from support.harness import RedisServer, Stack
+from support.served_bodies import checked_http
 
 JSON = dict[str, Any]
 
@@ -283,7 +284,7 @@ def test_a_path_only_sharing_a_prefix_skips_the_processor(
         gateway.start()
         gateway.sidecar.stop()
         recorder.clear()
-        with httpx.Client(base_url=gateway.base_url, timeout=30) as raw:
+        with checked_http(gateway.base_url, timeout=30) as raw:
             resp = raw.get("/conversations_foo", params={"limit": 1})
             assert (resp.status_code, resp.json()) == (404, BACKEND_404)
             assert [r.path for r in recorder.requests] == ["/conversations_foo?limit=1"]
