@@ -106,13 +106,14 @@ def test_items_api(client: openai.OpenAI, http: httpx.Client) -> None:
     assert (page["object"], page["has_more"]) == ("list", False)
     assert [text_of(i) for i in page["data"]] == [f"two {m}", f"three {m}"]
     assert (page["first_id"], page["last_id"]) == (page["data"][0]["id"], page["data"][1]["id"])
-    # Stored as the hosted API lists them: ids, types, content parts and a status.
+    # Stored as the hosted API lists them: ids, types, content parts in their full output
+    # shape and a status.
     two = page["data"][0]
     assert two["id"].startswith("msg_")
     assert {k: v for k, v in two.items() if k != "id"} == {
         "type": "message",
         "role": "assistant",
-        "content": [{"type": "output_text", "text": f"two {m}"}],
+        "content": [{"type": "output_text", "text": f"two {m}", "annotations": [], "logprobs": []}],
         "status": "completed",
     }
     items = all_items(http, conversation.id)
