@@ -131,9 +131,8 @@ def test_prompts_follow_the_gateway_document(
     served: Callable[[httpx.Response], httpx.Client],
 ) -> None:
     served(httpx.Response(200, json={"id": "pmpt_1", "object": "prompt"})).get("/prompts/pmpt_1")
-    [problem] = drain_violations()
-    assert "GET /v1/prompts/pmpt_1 -> 200 at (root):" in problem
-    assert "required property" in problem
+    problems = drain_violations()
+    assert "GET /v1/prompts/pmpt_1 -> 200 at (root): 'version' is a required property" in problems
 
 
 def test_a_conforming_stream_passes() -> None:
@@ -220,3 +219,28 @@ def test_every_e2e_client_is_a_checked_one() -> None:
         if direct.search(line)
     ]
     assert found == []
+
+
+def test_only_an_empty_page_may_lack_first_and_last_ids(
+    served: Callable[[httpx.Response], httpx.Client],
+) -> None:
+    page = {"object": "list", "data": [], "first_id": None, "last_id": None, "has_more": False}
+    served(httpx.Response(200, json=page)).get("/files")
+    assert drain_violations() == []
+    full = {**page, "data": [FILE]}
+    served(httpx.Response(200, json=full)).get("/files")
+    assert drain_violations() == [
+        "GET /v1/files -> 200 at first_id: None is not of type 'string'",
+        "GET /v1/files -> 200 at last_id: None is not of type 'string'",
+    ]
+
+
+def test_a_gateway_connector_id_is_checked_as_a_hosted_one() -> None:
+    created = {"type": "response.created", "sequence_number": 0}
+    tool = {"type": "mcp", "server_label": "c", "connector_id": "conn_1"}
+    assert _sse(_frame({**created, "response": _response(tools=[tool])}), DONE) == []
+    # The rest of the tool is still checked.
+    broken = {**tool, "server_label": 5}
+    assert _sse(_frame({**created, "response": _response(tools=[broken])}), DONE) != []
+    unknown = {**tool, "connector_id": "connector_nowhere"}
+    assert _sse(_frame({**created, "response": _response(tools=[unknown])}), DONE) != []
