@@ -80,6 +80,8 @@ def _converted(document: dict[str, Any]) -> dict[str, Any]:
 @cache
 def documents() -> dict[str, dict[str, Any]]:
     """Both documents by URI, converted to JSON Schema."""
+    if not OPENAI_DOCUMENT.exists():
+        raise FileNotFoundError(f"{OPENAI_DOCUMENT}: the checkout needs shared/ beside it")
     openai_doc = json.loads(OPENAI_DOCUMENT.read_text())
     prompts_doc = yaml.safe_load(PROMPTS_DOCUMENT.read_text())
     return {OPENAI_URI: _converted(openai_doc), PROMPTS_URI: _converted(prompts_doc)}
