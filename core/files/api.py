@@ -7,6 +7,7 @@ import orjson
 from core.common.http import Call, Reply, StreamedReply, deleted
 from core.common.listing import list_body, page_request
 from core.files.lookup import FileDeleted, file_not_found
+from core.files.models import shown_file
 from core.files.upload import FileUpload
 from core.ports import Stores
 from core.routes import Route
@@ -51,14 +52,15 @@ class FilesApi:
         page = await self._files.page(
             call.tenant, purpose, cursor.limit, cursor.descending, cursor.after
         )
-        return Reply(200, list_body([orjson.loads(item) for item in page.items], page.has_more))
+        files = [shown_file(orjson.loads(item)) for item in page.items]
+        return Reply(200, list_body(files, page.has_more))
 
     async def retrieve(self, call: Call) -> Reply:
         (file_id,) = call.ids
         file = await self._files.get(call.tenant, file_id)
         if file is None:
             raise file_not_found(file_id)
-        return Reply(200, orjson.dumps(file))
+        return Reply(200, orjson.dumps(shown_file(file)))
 
     async def content(self, call: Call) -> StreamedReply:
         """The file's bytes, streamed from the blob store as the client reads them."""

@@ -187,7 +187,7 @@ class FileUpload:
                 expires_at=self._expires_at(now),
                 filename=self._filename,
                 purpose=purpose,
-            ).model_dump()
+            ).model_dump(exclude_none=True)
         except (InvalidRequestError, MultipartParseError) as error:
             await self.abort()
             if isinstance(error, MultipartParseError):

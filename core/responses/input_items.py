@@ -1,7 +1,8 @@
 """Input items: checked, given ids and a canonical form, then kept encoded.
 
 Stored items need ids (for listing and paging) and a type, and message text as content
-parts, as the hosted API lists them.
+parts in their full shape (output text with annotations and logprobs), as the hosted API
+lists them.
 """
 
 from __future__ import annotations
@@ -37,6 +38,23 @@ def _check_parts(parts: list[Any], param: str) -> None:
             raise missing(f"{where}.text")
 
 
+def _lacks_output_fields(part: dict[str, Any]) -> bool:
+    missing = part.get("annotations") is None or part.get("logprobs") is None
+    return part["type"] == "output_text" and missing
+
+
+def _full_parts(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Output text parts in their full output shape: the hosted API lists an assistant
+    message a client added with `annotations` and `logprobs` (empty), as a model's."""
+    full = []
+    for part in parts:
+        if part["type"] == "output_text":
+            part = {**part, "annotations": part.get("annotations") or []}
+            part["logprobs"] = part.get("logprobs") or []
+        full.append(part)
+    return full
+
+
 def check_item(value: Any, param: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise invalid_type(param, "an object", value)
@@ -62,11 +80,13 @@ def check_item(value: Any, param: str) -> dict[str, Any]:
             raise missing(f"{param}.content")
         if isinstance(content, str):
             part = "output_text" if role == "assistant" else "input_text"
-            item = {**item, "content": [{"type": part, "text": content}]}
+            item = {**item, "content": _full_parts([{"type": part, "text": content}])}
         elif not isinstance(content, list):
             raise invalid_type(f"{param}.content", "one of a string or array", content)
         else:
             _check_parts(content, f"{param}.content")
+            if any(_lacks_output_fields(part) for part in content):
+                item = {**item, "content": _full_parts(content)}
         if "status" not in item:
             item = {**item, "status": "completed"}
     elif kind in ("function_call", "function_call_output"):

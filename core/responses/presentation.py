@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 
 from core.responses.create_request import CreateRequest
+from core.responses.response_shape import conform
 
 __all__ = ["TERMINAL_STATUSES", "present", "split_for_storage"]
 
@@ -57,6 +58,7 @@ def present(response: dict[str, Any], request: CreateRequest, response_id: str) 
     response.setdefault("tools", [])
     response.setdefault("tool_choice", "auto")
     response.setdefault("parallel_tool_calls", True)
+    conform(response, body.get("model"))
 
 
 def split_for_storage(response: dict[str, Any]) -> tuple[bytes, list[bytes]]:

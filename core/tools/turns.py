@@ -138,6 +138,8 @@ class ToolTurns:
         response["output"] = output
         if self.limited and response.get("status") == "completed":
             response["status"] = "incomplete"
-            response["incomplete_details"] = {"reason": "max_tool_calls"}
+            # The documented reasons (max_output_tokens, content_filter) name neither: the
+            # document allows incomplete details without one, as the SDK reads them.
+            response["incomplete_details"] = {}
         if self.usage and isinstance(response.get("usage"), dict):
             response["usage"] = {**response["usage"], **self.usage}

@@ -86,8 +86,15 @@ def presented_store(store: VectorStoreObject, files: list[dict[str, Any]]) -> di
         status = "expired"
     else:
         status = "in_progress" if counts["in_progress"] else "completed"
+    shown = store.model_dump()
+    # The document declares `expires_after` an object (absent without a policy) and `name`
+    # a required string: a store without them shows no policy and an empty name, not null.
+    if shown["expires_after"] is None:
+        del shown["expires_after"]
+    if shown["name"] is None:
+        shown["name"] = ""
     return {
-        **store.model_dump(),
+        **shown,
         "usage_bytes": sum(int(file.get("usage_bytes", 0)) for file in files),
         "file_counts": counts,
         "status": status,

@@ -12,6 +12,27 @@ import pytest
 from support.fake_backend import BackendThread
 from support.harness import RedisServer, Stack
 from support.mcp_servers import KINDS, McpServerProcess
+from support.served_bodies import checked_http, checked_sdk, drain_violations
+
+
+@pytest.fixture(autouse=True)
+def served_bodies_conform() -> Iterator[None]:
+    """Fails the test during which the gateway served a body (JSON or SSE event) that its
+    OpenAPI document rejects; violations served while a wider fixture was set up are
+    reported by the first test after them."""
+    yield
+    found = drain_violations()
+    if found:
+        pytest.fail("served bodies that do not conform:\n" + "\n".join(found), pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def served_bodies_conform_to_the_end() -> Iterator[None]:
+    """What module and session fixtures were served while tearing down, after the last test."""
+    yield
+    found = drain_violations()
+    if found:
+        pytest.fail("served bodies that do not conform:\n" + "\n".join(found), pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +50,7 @@ def stack(backend: BackendThread, redis_server: RedisServer) -> Iterator[Stack]:
 
 @pytest.fixture
 def client(stack: Stack) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=stack.base_url, api_key="sk-test-tenant-a", max_retries=0) as sdk:
+    with checked_sdk(stack.base_url, api_key="sk-test-tenant-a", max_retries=0) as sdk:
         yield sdk
 
 
@@ -37,7 +58,7 @@ def client(stack: Stack) -> Iterator[openai.OpenAI]:
 def http(stack: Stack) -> Iterator[httpx.Client]:
     """Raw HTTP to the gateway, as the same tenant as `client`."""
     headers = {"authorization": "Bearer sk-test-tenant-a"}
-    with httpx.Client(base_url=stack.base_url, headers=headers, timeout=30) as raw:
+    with checked_http(stack.base_url, headers=headers, timeout=30) as raw:
         yield raw
 
 
@@ -45,7 +66,7 @@ def http(stack: Stack) -> Iterator[httpx.Client]:
 def own_client(stack: Stack) -> Iterator[openai.OpenAI]:
     """An SDK client of a tenant of its own, so listings hold only this test's objects."""
     key = f"sk-own-{uuid.uuid4().hex}"
-    with openai.OpenAI(base_url=stack.base_url, api_key=key, max_retries=0) as sdk:
+    with checked_sdk(stack.base_url, api_key=key, max_retries=0) as sdk:
         yield sdk
 
 
@@ -53,7 +74,7 @@ def own_client(stack: Stack) -> Iterator[openai.OpenAI]:
 def stranger(stack: Stack) -> Iterator[httpx.Client]:
     """Raw HTTP as a tenant of its own, to show another tenant sees nothing."""
     headers = {"authorization": f"Bearer sk-other-{uuid.uuid4().hex}"}
-    with httpx.Client(base_url=stack.base_url, headers=headers, timeout=30) as raw:
+    with checked_http(stack.base_url, headers=headers, timeout=30) as raw:
         yield raw
 
 
@@ -89,5 +110,5 @@ def key() -> str:
 
 @pytest.fixture
 def sdk(gateway: Stack, key: str) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=gateway.base_url, api_key=key, max_retries=0) as client:
+    with checked_sdk(gateway.base_url, api_key=key, max_retries=0) as client:
         yield client

@@ -13,6 +13,7 @@ import openai
 import pytest
 from support.fake_backend import BackendRecorder, BackendThread
 from support.harness import RedisServer, Stack
+from support.served_bodies import checked_http
 
 JSON = dict[str, Any]
 
@@ -105,13 +106,14 @@ def test_items_api(client: openai.OpenAI, http: httpx.Client) -> None:
     assert (page["object"], page["has_more"]) == ("list", False)
     assert [text_of(i) for i in page["data"]] == [f"two {m}", f"three {m}"]
     assert (page["first_id"], page["last_id"]) == (page["data"][0]["id"], page["data"][1]["id"])
-    # Stored as the hosted API lists them: ids, types, content parts and a status.
+    # Stored as the hosted API lists them: ids, types, content parts in their full output
+    # shape and a status.
     two = page["data"][0]
     assert two["id"].startswith("msg_")
     assert {k: v for k, v in two.items() if k != "id"} == {
         "type": "message",
         "role": "assistant",
-        "content": [{"type": "output_text", "text": f"two {m}"}],
+        "content": [{"type": "output_text", "text": f"two {m}", "annotations": [], "logprobs": []}],
         "status": "completed",
     }
     items = all_items(http, conversation.id)
@@ -283,7 +285,7 @@ def test_a_path_only_sharing_a_prefix_skips_the_processor(
         gateway.start()
         gateway.sidecar.stop()
         recorder.clear()
-        with httpx.Client(base_url=gateway.base_url, timeout=30) as raw:
+        with checked_http(gateway.base_url, timeout=30) as raw:
             resp = raw.get("/conversations_foo", params={"limit": 1})
             assert (resp.status_code, resp.json()) == (404, BACKEND_404)
             assert [r.path for r in recorder.requests] == ["/conversations_foo?limit=1"]

@@ -17,6 +17,7 @@ import pytest
 import redis
 from support.fake_backend import BackendRecorder, BackendThread
 from support.harness import RedisServer, Stack, free_port
+from support.served_bodies import checked_http
 
 JSON = dict[str, Any]
 STORED = "or:*r:*"
@@ -254,7 +255,7 @@ def other_stack(backend_url: str, redis_server: RedisServer) -> Iterator[Stack]:
 def test_backend_unreachable_is_502(redis_server: RedisServer) -> None:
     with (
         other_stack(f"http://127.0.0.1:{free_port()}/v1", redis_server) as gateway,
-        httpx.Client(base_url=gateway.base_url, timeout=30) as raw,
+        checked_http(gateway.base_url, timeout=30) as raw,
     ):
         for stream in (False, True):
             resp = raw.post("/responses", json={"model": "m", "input": "x", "stream": stream})
@@ -268,7 +269,7 @@ def test_sidecar_down_is_an_openai_error(
     """Envoy fails closed when the processor is gone, still in the OpenAI error shape."""
     with (
         other_stack(f"{backend.url}/v1", redis_server) as gateway,
-        httpx.Client(base_url=gateway.base_url, timeout=30) as raw,
+        checked_http(gateway.base_url, timeout=30) as raw,
     ):
         gateway.sidecar.stop()
         recorder.clear()
@@ -309,7 +310,7 @@ def test_stream_cut_after_first_event_is_stored_as_failed(redis_server: RedisSer
     try:
         with (
             other_stack(f"http://127.0.0.1:{listener.getsockname()[1]}/v1", redis_server) as gw,
-            httpx.Client(base_url=gw.base_url, timeout=30) as raw,
+            checked_http(gw.base_url, timeout=30) as raw,
         ):
             body = {"model": "m", "input": "x", "stream": True}
             with raw.stream("POST", "/responses", json=body) as resp:

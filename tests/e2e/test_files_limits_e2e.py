@@ -14,6 +14,7 @@ import pytest
 import redis
 from support.fake_backend import BackendThread
 from support.harness import Stack, wait_until
+from support.served_bodies import checked_http
 from support.vector_fixtures import blob_path, private_stack, sdk_for, stored_paths, wait_ingested
 
 LIMIT = 1 << 20
@@ -64,7 +65,8 @@ def post_upload(stack: Stack, body: Iterator[bytes], length: int | None) -> http
     }
     if length is not None:
         headers["content-length"] = str(length)
-    return httpx.post(f"{stack.base_url}/files", content=body, headers=headers, timeout=120)
+    with checked_http(stack.base_url, timeout=120) as raw:
+        return raw.post("/files", content=body, headers=headers)
 
 
 def test_over_the_limit_is_413_and_leaves_nothing(tuned: Stack) -> None:

@@ -13,6 +13,7 @@ import pytest
 from support.fake_backend import BackendRecorder
 from support.harness import Stack
 from support.mcp_servers import McpServerProcess
+from support.served_bodies import checked_http
 from support.tool_items import backend_inputs, no_mcp_items, types
 
 JSON = dict[str, Any]
@@ -23,7 +24,7 @@ ADD = '{"a":2,"b":40}'
 def gateway_http(gateway: Stack, key: str) -> Iterator[httpx.Client]:
     """Raw HTTP as the same tenant as `sdk`, for the Connectors API."""
     headers = {"authorization": f"Bearer {key}"}
-    with httpx.Client(base_url=gateway.base_url, headers=headers, timeout=30) as raw:
+    with checked_http(gateway.base_url, headers=headers, timeout=30) as raw:
         yield raw
 
 
@@ -222,7 +223,7 @@ def test_another_tenants_connector_is_not_found(
     sdk: openai.OpenAI, gateway: Stack, servers: dict[str, McpServerProcess]
 ) -> None:
     other = {"authorization": f"Bearer sk-other-{uuid.uuid4().hex}"}
-    with httpx.Client(base_url=gateway.base_url, headers=other, timeout=30) as stranger:
+    with checked_http(gateway.base_url, headers=other, timeout=30) as stranger:
         theirs = connector(stranger, server_url=servers["healthy"].url, require_approval="never")
     tool = {"type": "mcp", "server_label": "c", "connector_id": theirs["id"]}
     with pytest.raises(openai.NotFoundError) as missing:

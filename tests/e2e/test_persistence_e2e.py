@@ -17,6 +17,7 @@ from typing import IO
 import openai
 from support.fake_backend import BackendRecorder, BackendThread
 from support.harness import ROOT, Stack, free_port
+from support.served_bodies import checked_sdk
 
 
 def test_sidecar_restart_keeps_responses(
@@ -140,7 +141,7 @@ def test_run_persists_across_restart(
     gateway = RunProcess(f"{backend.url}/v1", data_dir)
     try:
         gateway.wait_ready()
-        with openai.OpenAI(base_url=gateway.base_url, api_key="sk-run", max_retries=0) as sdk:
+        with checked_sdk(gateway.base_url, api_key="sk-run", max_retries=0) as sdk:
             created = sdk.responses.create(model="m", input=f"persist {m}")
         assert created.output_text == f"reply to: persist {m}"
         children = _children(gateway.process.pid)
@@ -154,7 +155,7 @@ def test_run_persists_across_restart(
     gateway = RunProcess(f"{backend.url}/v1", data_dir)
     try:
         gateway.wait_ready()
-        with openai.OpenAI(base_url=gateway.base_url, api_key="sk-run", max_retries=0) as sdk:
+        with checked_sdk(gateway.base_url, api_key="sk-run", max_retries=0) as sdk:
             retrieved = sdk.responses.retrieve(created.id)
             assert retrieved.model_dump() == created.model_dump()
             recorder.clear()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 
-import httpx
 import openai
 import pytest
 from support.harness import Stack
+from support.served_bodies import checked_http, checked_sdk
 
 Factory = Callable[..., openai.OpenAI]
 
@@ -19,9 +19,7 @@ def make_client(stack: Stack) -> Iterator[Factory]:
     made: list[openai.OpenAI] = []
 
     def make(key: str, **headers: str) -> openai.OpenAI:
-        sdk = openai.OpenAI(
-            base_url=stack.base_url, api_key=key, max_retries=0, default_headers=headers
-        )
+        sdk = checked_sdk(stack.base_url, api_key=key, max_retries=0, default_headers=headers)
         made.append(sdk)
         return sdk
 
@@ -86,11 +84,11 @@ def test_trusted_header_overrides_key(make_client: Factory) -> None:
 
 def test_no_auth_uses_default_tenant(stack: Stack, make_client: Factory) -> None:
     body = {"model": "m", "input": f"anonymous {uuid.uuid4().hex}"}
-    with httpx.Client(base_url=stack.base_url, timeout=30) as anonymous:
+    with checked_http(stack.base_url, timeout=30) as anonymous:
         created = anonymous.post("/responses", json=body)
         assert created.status_code == 200, created.text
         response_id = created.json()["id"]
-    with httpx.Client(base_url=stack.base_url, timeout=30) as again:
+    with checked_http(stack.base_url, timeout=30) as again:
         fetched = again.get(f"/responses/{response_id}")
         assert fetched.status_code == 200
         assert fetched.json()["output"] == created.json()["output"]

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import openai
 import pytest
 from support.fake_backend import BackendThread
 from support.harness import RedisServer, Stack
 from support.mcp_servers import McpServerProcess
+from support.served_bodies import checked_sdk
 
 NAP = 'call nap__sleepy {"seconds": 2}'
 
@@ -51,7 +51,7 @@ def _tool(server: McpServerProcess) -> dict[str, str]:
 def test_buffered_loop_outlasts_the_message_timeout(
     impatient: Stack, slow_mcp: McpServerProcess
 ) -> None:
-    with openai.OpenAI(base_url=impatient.base_url, api_key="sk-patient") as client:
+    with checked_sdk(impatient.base_url, api_key="sk-patient") as client:
         response = client.responses.create(model="m", input=NAP, tools=[_tool(slow_mcp)])
     assert response.status == "completed"
     assert [item.type for item in response.output] == ["mcp_list_tools", "mcp_call", "message"]
@@ -61,7 +61,7 @@ def test_buffered_loop_outlasts_the_message_timeout(
 def test_streamed_loop_outlasts_the_message_timeout(
     impatient: Stack, slow_mcp: McpServerProcess
 ) -> None:
-    with openai.OpenAI(base_url=impatient.base_url, api_key="sk-patient") as client:
+    with checked_sdk(impatient.base_url, api_key="sk-patient") as client:
         events = list(
             client.responses.create(model="m", input=NAP, tools=[_tool(slow_mcp)], stream=True)
         )

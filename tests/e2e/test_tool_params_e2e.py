@@ -10,14 +10,15 @@ import httpx
 import pytest
 from support.fake_backend import BackendRecorder
 from support.harness import Stack
+from support.served_bodies import checked_http
 
 JSON = dict[str, Any]
 
 
 @pytest.fixture(scope="module")
 def store_id(stack: Stack) -> str:
-    with httpx.Client(
-        base_url=stack.base_url, headers={"authorization": "Bearer sk-test-tenant-a"}, timeout=30
+    with checked_http(
+        stack.base_url, headers={"authorization": "Bearer sk-test-tenant-a"}, timeout=30
     ) as raw:
         reply = raw.post("/vector_stores", json={"name": "params"})
         assert reply.status_code == 200, reply.text

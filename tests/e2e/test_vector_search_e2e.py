@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from support.harness import Stack
+from support.served_bodies import checked_http
 from support.vector_fixtures import new_key, sdk_for, upload, wait_ingested, word
 
 RESULT_KEYS = {"file_id", "filename", "score", "attributes", "content"}
@@ -40,8 +41,8 @@ class Corpus:
             self.ids[name] = f.id
         for file_id in self.ids.values():
             assert wait_ingested(self.client, self.store.id, file_id).status == "completed"
-        self.http = httpx.Client(
-            base_url=stack.base_url, headers={"authorization": f"Bearer {self.key}"}, timeout=30
+        self.http = checked_http(
+            stack.base_url, headers={"authorization": f"Bearer {self.key}"}, timeout=30
         )
 
     def search(self, **body: Any) -> httpx.Response:
@@ -236,7 +237,7 @@ def test_other_tenants_get_404_on_every_route(stack: Stack, search_corpus: Corpu
         ("DELETE", f"/vector_stores/{vs}", None),
     ]
     headers = {"authorization": f"Bearer {new_key()}"}
-    with httpx.Client(base_url=stack.base_url, headers=headers, timeout=30) as other:
+    with checked_http(stack.base_url, headers=headers, timeout=30) as other:
         for method, path, body in routes:
             response = other.request(method, path, json=body)
             assert response.status_code == 404, (method, path, response.text)

@@ -25,6 +25,7 @@ import docx
 import openai
 
 from support.harness import RedisServer, Stack, wait_until
+from support.served_bodies import checked_sdk
 
 INGEST_TIMEOUT = 30.0
 
@@ -40,7 +41,7 @@ def new_key() -> str:
 
 def sdk_for(stack: Stack, key: str | None = None) -> openai.OpenAI:
     """An SDK client of `stack`, as the tenant of `key` (a new one by default)."""
-    return openai.OpenAI(base_url=stack.base_url, api_key=key or new_key(), max_retries=0)
+    return checked_sdk(stack.base_url, api_key=key or new_key(), max_retries=0)
 
 
 @contextlib.contextmanager

@@ -41,7 +41,10 @@ def test_string_inputs_get_distinct_ids() -> None:
     assert first["id"] != second["id"]
 
 
-def _text(text: str, part: str = "input_text") -> list[dict[str, str]]:
+def _text(text: str, part: str = "input_text") -> list[dict[str, Any]]:
+    """A text part as stored: output text in its full output shape."""
+    if part == "output_text":
+        return [{"type": part, "text": text, "annotations": [], "logprobs": []}]
     return [{"type": part, "text": text}]
 
 
@@ -59,7 +62,10 @@ def _text(text: str, part: str = "input_text") -> list[dict[str, str]]:
             {
                 "type": "message",
                 "role": "assistant",
-                "content": _text("y", "output_text"),
+                # Output text is stored in its full output shape.
+                "content": [
+                    {"type": "output_text", "text": "y", "annotations": [], "logprobs": []}
+                ],
                 "status": "completed",
             },
         ),
@@ -101,7 +107,7 @@ def test_items_without_id_get_a_prefixed_id(
 )
 def test_string_content_becomes_a_text_part_for_the_role(role: str, part: str) -> None:
     (stored,) = _items(_parse(input=[{"role": role, "content": "héllo ✓"}]))
-    assert stored["content"] == [{"type": part, "text": "héllo ✓"}]
+    assert stored["content"] == _text("héllo ✓", part)
     assert stored["role"] == role
 
 

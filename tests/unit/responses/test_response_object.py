@@ -66,8 +66,24 @@ def test_present_keeps_backend_fields_it_does_not_own() -> None:
     response = _backend_response(usage={"input_tokens": 3, "output_tokens": 4, "total_tokens": 7})
     original = copy.deepcopy(response)
     present(response, _request(), "resp_g")
-    for key in ("created_at", "status", "model", "output", "usage"):
+    for key in ("created_at", "status", "model", "output"):
         assert response[key] == original[key], key
+    # The counts stay; the details the document requires are added as zero.
+    assert response["usage"] == {
+        **original["usage"],
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+        "output_tokens_details": {"reasoning_tokens": 0},
+    }
+
+
+def test_present_leaves_out_nulls_the_document_does_not_allow() -> None:
+    response = _backend_response(user=None, usage=None)
+    del response["created_at"], response["model"]
+    present(response, _request(), "resp_g")
+    assert "user" not in response
+    assert "usage" not in response
+    assert isinstance(response["created_at"], int)
+    assert response["model"] == _request().body["model"]
 
 
 @pytest.mark.parametrize(
