@@ -4,7 +4,8 @@ HTTP clients of them, and real MCP servers."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import openai
@@ -112,3 +113,18 @@ def key() -> str:
 def sdk(gateway: Stack, key: str) -> Iterator[openai.OpenAI]:
     with checked_sdk(gateway.base_url, api_key=key, max_retries=0) as client:
         yield client
+
+
+@pytest.fixture
+def make_sdk() -> Iterator[Callable[..., openai.OpenAI]]:
+    """Checked SDK clients made by the test itself (its own stack, key or headers), all
+    closed at the end."""
+    made: list[openai.OpenAI] = []
+
+    def make(base_url: str, api_key: str, **options: Any) -> openai.OpenAI:
+        made.append(checked_sdk(base_url, api_key, **options))
+        return made[-1]
+
+    yield make
+    for client in made:
+        client.close()

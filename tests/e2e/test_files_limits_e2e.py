@@ -183,7 +183,8 @@ def test_download_is_streamed_not_buffered(backend: BackendThread) -> None:
         start = _peak_rss_kib(pid)
         url = f"{fresh.base_url}/files/{file_id}/content"
         digest, received = hashlib.sha256(), 0
-        with httpx.stream("GET", url, headers=OWNER, timeout=60) as response:
+        downloads = checked_http(fresh.base_url, headers=OWNER, timeout=60)
+        with downloads.stream("GET", url) as response:
             assert response.status_code == 200
             assert response.headers["content-type"] == "application/octet-stream"
             assert response.headers["content-length"] == str(size)
@@ -197,9 +198,10 @@ def test_download_is_streamed_not_buffered(backend: BackendThread) -> None:
         assert digest.hexdigest() == expected.hexdigest()
         # A client that goes away after the first piece: the sidecar lets go, and the
         # next download is whole.
-        with httpx.stream("GET", url, headers=OWNER, timeout=60) as response:
+        with downloads.stream("GET", url) as response:
             next(response.iter_raw())
-        again = httpx.get(url, headers=OWNER, timeout=60)
+        again = downloads.get(url)
+        downloads.close()
         assert len(again.content) == size
         grown_mib = (_peak_rss_kib(pid) - start) / 1024
         assert grown_mib < 64, f"sidecar peak RSS grew {grown_mib:.0f} MiB"
@@ -210,6 +212,7 @@ def test_an_empty_file_downloads_empty(tuned: Stack) -> None:
     uploaded = post_upload(tuned, body, length)
     assert uploaded.status_code == 200, uploaded.text
     url = f"{tuned.base_url}/files/{uploaded.json()['id']}/content"
-    response = httpx.get(url, headers=OWNER)
+    with checked_http(tuned.base_url, headers=OWNER) as downloads:
+        response = downloads.get(url)
     assert (response.status_code, response.content) == (200, b"")
     assert response.headers["content-length"] == "0"

@@ -5,16 +5,16 @@ turns go wherever OPENRESPONSES_INTERNAL_URL says."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import grpc
-import httpx
 import openai
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from support.fake_backend import BackendRecorder, BackendThread
 from support.harness import RedisServer, Stack, free_port, wait_until
 from support.mcp_servers import McpServerProcess
+from support.served_bodies import checked_http
 
 from extproc.health import EXT_PROC_SERVICE
 
@@ -58,18 +58,20 @@ def test_health_follows_redis(backend: BackendThread, own_redis: RedisServer) ->
         own_redis.start()
         _watch_until(stub, EXT_PROC_SERVICE, SERVING)
         # Envoy's own health checks saw the same: requests flow again.
-        created = httpx.post(
-            f"{stack.base_url}/conversations", json={}, headers={"authorization": "Bearer k"}
-        )
+        with checked_http(stack.base_url, headers={"authorization": "Bearer k"}) as http:
+            created = http.post("/conversations", json={})
         assert created.status_code == 200
 
 
 def test_sigterm_drains_in_flight_streams(
-    backend: BackendThread, redis_server: RedisServer, recorder: BackendRecorder
+    backend: BackendThread,
+    redis_server: RedisServer,
+    recorder: BackendRecorder,
+    make_sdk: Callable[..., openai.OpenAI],
 ) -> None:
     stack = Stack(f"{backend.url}/v1", redis_server.url, shutdown_grace_seconds="20").start()
     try:
-        client = openai.OpenAI(base_url=stack.base_url, api_key="sk-drain", max_retries=0)
+        client = make_sdk(stack.base_url, "sk-drain", max_retries=0)
         answers: list[object] = []
 
         def slow_request() -> None:
@@ -87,9 +89,8 @@ def test_sigterm_drains_in_flight_streams(
         process.terminate()  # SIGTERM, as Kubernetes sends it
         assert next(watch).status == NOT_SERVING
         watch.cancel()  # a watch is a stream too: the drain would wait for it
-        refused = httpx.post(
-            f"{stack.base_url}/conversations", json={}, headers={"authorization": "Bearer k"}
-        )
+        with checked_http(stack.base_url, headers={"authorization": "Bearer k"}) as http:
+            refused = http.post("/conversations", json={})
         assert refused.status_code == 503
         assert refused.json()["error"]["type"] == "server_error"
         worker.join(30)
@@ -99,8 +100,7 @@ def test_sigterm_drains_in_flight_streams(
         stack.stop()
 
 
-def _mcp_call(stack: Stack, server: McpServerProcess) -> openai.types.responses.Response:
-    client = openai.OpenAI(base_url=stack.base_url, api_key="sk-internal", max_retries=0)
+def _mcp_call(client: openai.OpenAI, server: McpServerProcess) -> openai.types.responses.Response:
     tool = {
         "type": "mcp",
         "server_label": "calc",
@@ -115,7 +115,10 @@ def _mcp_call(stack: Stack, server: McpServerProcess) -> openai.types.responses.
 
 
 def test_tool_loop_turns_go_to_the_internal_url(
-    backend: BackendThread, redis_server: RedisServer, servers: dict[str, McpServerProcess]
+    backend: BackendThread,
+    redis_server: RedisServer,
+    servers: dict[str, McpServerProcess],
+    make_sdk: Callable[..., openai.OpenAI],
 ) -> None:
     common = {"mcp_allowed_hosts": "127.0.0.1"}
     # Straight to the backend (a Service, in a cluster) instead of Envoy's listener.
@@ -123,10 +126,11 @@ def test_tool_loop_turns_go_to_the_internal_url(
         f"{backend.url}/v1", redis_server.url, internal_url=f"{backend.url}/v1", **common
     )
     with direct.start():
-        assert _mcp_call(direct, servers["healthy"]).output_text == "tool said: 42"
+        client = make_sdk(direct.base_url, "sk-internal", max_retries=0)
+        assert _mcp_call(client, servers["healthy"]).output_text == "tool said: 42"
     # Nowhere: the follow-up turn cannot be made, so the setting is what is used.
     nowhere = f"http://127.0.0.1:{free_port()}/v1"
     broken = Stack(f"{backend.url}/v1", redis_server.url, internal_url=nowhere, **common)
     with broken.start(), pytest.raises(openai.APIStatusError) as failed:
-        _mcp_call(broken, servers["healthy"])
+        _mcp_call(make_sdk(broken.base_url, "sk-internal", max_retries=0), servers["healthy"])
     assert failed.value.status_code == 502

@@ -4,6 +4,7 @@ its operation, a digest of its tenant and its response id, and no secret anywher
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import openai
@@ -20,13 +21,14 @@ def test_json_logs_carry_the_request_and_no_secret(
     redis_server: RedisServer,
     servers: dict[str, McpServerProcess],
     tmp_path: Path,
+    make_sdk: Callable[..., openai.OpenAI],
 ) -> None:
     log_path = tmp_path / "sidecar.log"
     settings = {"log_format": "json", "log_level": "debug", "mcp_allowed_hosts": "127.0.0.1"}
     with Stack(
         f"{backend.url}/v1", redis_server.url, log_path=log_path, **settings
     ).start() as stack:
-        client = openai.OpenAI(base_url=stack.base_url, api_key=_KEY, max_retries=0)
+        client = make_sdk(stack.base_url, _KEY, max_retries=0)
         created = client.responses.create(model="m", input="Log me.")
         tool = {
             "type": "mcp",

@@ -3,6 +3,7 @@ got, and their durations, scraped from the sidecar's metrics port."""
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterable
 
 import httpx
@@ -25,7 +26,10 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
 def _scrape(stack: Stack) -> Samples:
-    text = httpx.get(f"http://127.0.0.1:{stack.settings['metrics_port']}/metrics").text
+    # The metrics port is not the gateway's API: read it plainly.
+    url = f"http://127.0.0.1:{stack.settings['metrics_port']}/metrics"
+    with urllib.request.urlopen(url, timeout=10) as scraped:
+        text = scraped.read().decode()
     return {
         (sample.name, frozenset(sample.labels.items())): sample.value
         for family in text_string_to_metric_families(text)

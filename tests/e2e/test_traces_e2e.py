@@ -5,7 +5,7 @@ its children; the trace context reaches the backend; no content is ever recorded
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import openai
 import pytest
@@ -53,13 +53,13 @@ def _spans_until(receiver: OtlpReceiver, wanted: int) -> list[ReceivedSpan]:
 
 
 def test_a_create_is_a_server_span_in_the_clients_trace(
-    traced: Stack, receiver: OtlpReceiver, recorder: BackendRecorder
+    traced: Stack,
+    receiver: OtlpReceiver,
+    recorder: BackendRecorder,
+    make_sdk: Callable[..., openai.OpenAI],
 ) -> None:
-    client = openai.OpenAI(
-        base_url=traced.base_url,
-        api_key="sk-trace",
-        max_retries=0,
-        default_headers={"traceparent": _TRACEPARENT},
+    client = make_sdk(
+        traced.base_url, "sk-trace", max_retries=0, default_headers={"traceparent": _TRACEPARENT}
     )
     created = client.responses.create(model="m", input="A secret sentence.")
     [span] = [s for s in _spans_until(receiver, 1) if s.kind == _SERVER]
@@ -81,9 +81,12 @@ def test_a_create_is_a_server_span_in_the_clients_trace(
 
 
 def test_tool_loop_turns_and_tool_calls_are_children(
-    traced: Stack, receiver: OtlpReceiver, servers: dict[str, McpServerProcess]
+    traced: Stack,
+    receiver: OtlpReceiver,
+    servers: dict[str, McpServerProcess],
+    make_sdk: Callable[..., openai.OpenAI],
 ) -> None:
-    client = openai.OpenAI(base_url=traced.base_url, api_key="sk-trace-tools", max_retries=0)
+    client = make_sdk(traced.base_url, "sk-trace-tools", max_retries=0)
     tool = {
         "type": "mcp",
         "server_label": "calc",
@@ -107,8 +110,10 @@ def test_tool_loop_turns_and_tool_calls_are_children(
     assert "42" not in {str(v) for s in spans for v in s.attributes.values()}
 
 
-def test_a_failed_request_is_an_error_span(traced: Stack, receiver: OtlpReceiver) -> None:
-    client = openai.OpenAI(base_url=traced.base_url, api_key="sk-trace-fail", max_retries=0)
+def test_a_failed_request_is_an_error_span(
+    traced: Stack, receiver: OtlpReceiver, make_sdk: Callable[..., openai.OpenAI]
+) -> None:
+    client = make_sdk(traced.base_url, "sk-trace-fail", max_retries=0)
     with pytest.raises(openai.InternalServerError):
         client.responses.create(model="fail-500", input="x")
     [span] = [s for s in _spans_until(receiver, 1) if s.kind == _SERVER]
