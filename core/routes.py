@@ -45,7 +45,7 @@ _OWNED = (
     "/v1/vector_stores",
 )
 # Stateless operations a backend may implement: forwarded as they are.
-_PASS_THROUGH = frozenset(("/v1/responses/input_tokens", "/v1/responses/compact"))
+_PASS_THROUGH = frozenset(("/v1/responses/compact",))
 
 
 @dataclass(frozen=True, slots=True)

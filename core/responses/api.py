@@ -10,7 +10,9 @@ from core.common.http import Call, Reply, deleted
 from core.common.listing import list_body, page_request, window
 from core.ports import Stores
 from core.responses.backend_client import BackendClient, backend_authorization
+from core.responses.context_fit import ContextLimits
 from core.responses.create_flow import CreateResponseFlow
+from core.responses.input_tokens import count_input_tokens
 from core.routes import Route
 from core.tools.settings import ToolSettings
 from core.vector_stores.ingestion.embeddings import EmbeddingsClient
@@ -37,11 +39,20 @@ class ResponsesApi:
         self._backend = backend
         self._tools = tools
         self._backend_api_key = backend_api_key
+        # Models' windows and the backend's tokenizer, learnt once for every request.
+        self._limits = ContextLimits.of(backend)
 
     def routes(self) -> list[Route]:
         base = "/v1/responses"
         return [
             Route("POST", base, self.create, "create_response"),
+            Route(
+                "POST",
+                base + "/input_tokens",
+                self.input_tokens_count,
+                "getinputtokencounts",
+                needs_body=True,
+            ),
             Route("GET", base + "/{response_id}", self.retrieve, "get_response"),
             Route("DELETE", base + "/{response_id}", self.delete, "delete_response"),
             Route("GET", base + "/{response_id}/input_items", self.input_items, "list_input_items"),
@@ -54,10 +65,19 @@ class ResponsesApi:
             call.tenant,
             embedder=self._embedder,
             backend=self._backend,
-            authorization=backend_authorization(
-                call.request.headers.get("authorization"), self._backend_api_key
-            ),
+            authorization=self._authorization(call),
             tools=self._tools,
+            limits=self._limits,
+        )
+
+    def _authorization(self, call: Call) -> str | None:
+        return backend_authorization(
+            call.request.headers.get("authorization"), self._backend_api_key
+        )
+
+    async def input_tokens_count(self, call: Call) -> Reply:
+        return await count_input_tokens(
+            call, self._stores, self._limits.counter, self._authorization(call)
         )
 
     async def retrieve(self, call: Call) -> Reply:

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 
 from core.common.errors import UpstreamError
+from core.responses.context_windows import parse_overflow
 
 __all__ = ["backend_error"]
 
@@ -30,4 +31,8 @@ def backend_error(status: int, body: bytes) -> UpstreamError:
         # Keep OpenAI-style types; other servers' exception names mean nothing to clients.
         if isinstance(error.get("type"), str) and error["type"].endswith("_error"):
             type_ = error["type"]
+    if status == 400 and parse_overflow(message) is not None:
+        # A context overflow, however the backend words it, is what the hosted API calls
+        # it (truncation "disabled", or "auto" with nothing left to drop).
+        type_, param, code = "invalid_request_error", "input", "context_length_exceeded"
     return UpstreamError(status, message, type_=type_, param=param, code=code)

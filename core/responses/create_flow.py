@@ -17,9 +17,11 @@ from core.conversations.errors import conversation_not_found
 from core.ports import ChainContext, ConversationMark, Stores
 from core.prompts.resolve import resolve_prompt
 from core.responses.backend_client import BackendClient
+from core.responses.context_fit import ContextFit, ContextLimits
 from core.responses.create_request import CreateRequest, backend_body, parse_create_request
 from core.responses.presentation import TERMINAL_STATUSES, present, split_for_storage
 from core.responses.stream_relay import Relay, StreamRelay
+from core.responses.truncation import truncation_mode
 from core.tools.approvals import answer_approvals, approval_answers, requests_in
 from core.tools.loop import run_tool_loop
 from core.tools.registry import ServerTools, expand_server_tools
@@ -41,6 +43,7 @@ class CreateResponseFlow:
         backend: BackendClient | None = None,
         authorization: str | None = None,
         tools: ToolSettings | None = None,
+        limits: ContextLimits | None = None,
     ) -> None:
         self._stores = stores
         self._tenant = tenant
@@ -56,11 +59,14 @@ class CreateResponseFlow:
         self.request: CreateRequest | None = None
         self._context: ChainContext | None = None
         self._conversation_mark: ConversationMark | None = None
+        self._limits = limits
+        self.fit: ContextFit | None = None  # with truncation "auto"
 
     async def prepare(self, raw: bytes) -> bytes:
         """Validate the client's body; return the stateless body for the backend."""
         request = parse_create_request(raw)
         self.request = request
+        truncation = truncation_mode(request.body)
         preamble: list[bytes] = []
         instructions = None
         if request.body.get("prompt") is not None:
@@ -82,6 +88,11 @@ class CreateResponseFlow:
         await self._expand_tools(request)
         context = await self._context_items(request)
         body = backend_body(request, context, preamble, instructions)
+        if truncation == "auto" and self._limits is not None:
+            fit = ContextFit(
+                self._limits, request, context, preamble, instructions, self.authorization
+            )
+            self.fit, body = fit, await fit.first_body()
         answers = approval_answers(request.input_items)
         if answers and self._tools is None:
             raise InvalidRequestError(
@@ -156,6 +167,10 @@ class CreateResponseFlow:
         found = await self._stores.responses.tool_lists(self._tenant, previous)
         lists = orjson.loads(found) if found else {}
         return lists if isinstance(lists, dict) else {}
+
+    async def context_for(self, request: CreateRequest) -> bytes:
+        """The items a request replays before its input (what input_tokens counts)."""
+        return await self._context_items(request)
 
     async def _context_items(self, request: CreateRequest) -> bytes:
         """What the model has seen before: the conversation's items or the chain's."""
