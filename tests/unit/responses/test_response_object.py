@@ -100,9 +100,7 @@ def test_echoed_fields_are_filled_only_when_the_backend_omitted_them(
 
 
 @pytest.mark.parametrize(("sent", "echoed"), [(None, "disabled"), ("auto", "auto")])
-def test_truncation_is_the_clients_whatever_the_backend_says(
-    sent: str | None, echoed: str
-) -> None:
+def test_truncation_is_the_clients_whatever_the_backend_says(sent: str | None, echoed: str) -> None:
     # The gateway truncates (the backend is never sent the field), so the backend's
     # own default says nothing about this request.
     request = _request(**({"truncation": sent} if sent else {}))
