@@ -29,6 +29,8 @@ _TOKENS = re.compile(
 )
 # A model a listing did not name is looked up again after this long.
 _UNLISTED_SECONDS = 300.0
+# Model names come from clients: past this many remembered, the memory starts afresh.
+_MOST_MODELS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,8 @@ class ContextWindows:
 
     def learn(self, model: str, window: int | None) -> None:
         if window is not None and window > 0:
+            if len(self._known) >= _MOST_MODELS:
+                self._known.clear()
             self._known[model] = window
 
     async def lookup(self, model: str, authorization: str | None) -> int | None:
@@ -94,5 +98,7 @@ class ContextWindows:
                 if isinstance(size, int) and not isinstance(size, bool):
                     self.learn(entry["id"], size)
         if model not in self._known:
+            if len(self._unlisted) >= _MOST_MODELS:
+                self._unlisted.clear()
             self._unlisted[model] = time.monotonic()
         return self._known.get(model)

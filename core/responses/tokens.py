@@ -152,6 +152,8 @@ class TokenCounter:
         count = answer.get("count") if isinstance(answer, dict) else None
         if status != 200 or not isinstance(count, int) or isinstance(count, bool):
             if 400 <= status < 500:  # no such endpoint, or not for this model
+                if len(self._without) >= 4096:  # model names come from clients
+                    self._without.clear()
                 self._without[model] = time.monotonic()
             return None
         self._without.pop(model, None)

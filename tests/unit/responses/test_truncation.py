@@ -221,3 +221,47 @@ async def test_nothing_to_drop_refuses_before_sending() -> None:
     with pytest.raises(InvalidRequestError) as raised:
         await fit.first_body()
     assert raised.value.code == "context_length_exceeded"
+
+
+class _Backend:
+    """Answers the gateway's own lookups as a vLLM server would, and counts them."""
+
+    def __init__(self, tokenize_status: int = 200) -> None:
+        self.calls: list[str] = []
+        self._tokenize_status = tokenize_status
+
+    async def lookup(
+        self, method: str, path: str, body: JSON | None, authorization: str | None
+    ) -> tuple[int, Any]:
+        self.calls.append(path)
+        if path == "/models":
+            return 200, {"data": [{"id": "listed", "max_model_len": 4096}, {"id": "bare"}]}
+        assert body is not None
+        if self._tokenize_status != 200:
+            return self._tokenize_status, {"message": "no such model"}
+        return 200, {"count": len(body["prompt"].split()), "max_model_len": 64}
+
+
+async def test_windows_come_from_the_model_listing_once() -> None:
+    backend = _Backend()
+    limits = ContextLimits.of(backend)  # type: ignore[arg-type]
+    assert await limits.windows.lookup("listed", None) == 4096
+    assert await limits.windows.lookup("listed", None) == 4096
+    assert await limits.windows.lookup("bare", None) is None  # listed without a window
+    assert await limits.windows.lookup("bare", None) is None  # not asked again at once
+    assert backend.calls == ["/models", "/models"]
+
+
+async def test_the_backends_tokenizer_counts_and_tells_the_window() -> None:
+    counter = TokenCounter(_Backend())  # type: ignore[arg-type]
+    counted = await counter.count_tokens([msg("a b c")], "m", instructions="x y")
+    assert (counted.tokens, counted.exact, counted.window) == (5 + 2 * ITEM_OVERHEAD, True, 64)
+
+
+async def test_a_backend_without_a_tokenizer_is_not_asked_every_time() -> None:
+    backend = _Backend(tokenize_status=404)
+    counter = TokenCounter(backend)  # type: ignore[arg-type]
+    for _ in range(3):
+        counted = await counter.count_tokens([msg("hello world")], "m")
+        assert counted.exact is False and counted.tokens == 2 + ITEM_OVERHEAD
+    assert backend.calls == ["/tokenize"]
