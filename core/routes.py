@@ -45,7 +45,8 @@ _OWNED = (
     "/v1/vector_stores",
 )
 # Stateless operations a backend may implement: forwarded as they are.
-_PASS_THROUGH = frozenset(("/v1/responses/input_tokens",))
+# Every /v1/responses operation is the gateway's now (compact, input_tokens included).
+_PASS_THROUGH: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

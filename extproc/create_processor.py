@@ -18,6 +18,7 @@ from core.common.tracing import inject
 from core.responses.backend_errors import backend_error
 from core.responses.compaction.window import may_compact
 from core.responses.create_flow import CreateResponseFlow
+from core.responses.overflow_retry import overflow_relay, recover_json
 from core.responses.stream_relay import Relay
 from extproc.messages import (
     SLOW_ANSWER_TIMEOUT,
@@ -109,9 +110,20 @@ class CreateResponse(Processor):
                 # Envoy's own reply (backend unreachable, timeout): its local reply
                 # config already gives it the OpenAI shape and status.
                 return headers_reply(response_phase=True)
-            self._error_status = status
             if no_body:
                 raise backend_error(status, b"")
+            retried = overflow_relay(self._flow, status)
+            if retried is not None:
+                # Likely a context overflow of an untrimmed "auto" stream: the client
+                # gets the trimmed retry's stream instead (the error body is read first).
+                self._relay = retried
+                sse = [(":status", "200"), ("content-type", "text/event-stream")]
+                return headers_reply(
+                    response_phase=True,
+                    header_mutation=mutation(sse, remove=("content-length",)),
+                    mode=_DUPLEX_MODE,
+                )
+            self._error_status = status
             return headers_reply(response_phase=True, mode=_JSON_MODE)
         if no_body:
             raise BadGatewayError("The backend returned an empty response.")
@@ -141,6 +153,9 @@ class CreateResponse(Processor):
                 out += b"".join([piece async for piece in relay.finish()])
             return body_reply(out, response_phase=True)
         if self._error_status:
+            if self._flow.fit is not None:  # truncation "auto": an overflow is retried
+                self.tail = self._recovered_answer(self._error_status, body.body)
+                return None
             raise backend_error(self._error_status, body.body)
         if self._flow.turns is not None:
             self.tail = self._tool_loop_answer(body.body)
@@ -194,6 +209,23 @@ class CreateResponse(Processor):
             yield await self._json_answer(raw)
         except Exception as error:
             yield self.failure("response_body", error)
+
+    async def _recovered_answer(self, status: int, raw: bytes) -> AsyncIterator[ProcessingResponse]:
+        """The backend's error, or (after an overflow) the trimmed retry's answer, which
+        turns the held error into a success: another backend call, so it asks for the
+        longest message timeout as a tool loop does."""
+        yield ProcessingResponse(override_message_timeout=SLOW_ANSWER_TIMEOUT)
+        try:
+            result = await recover_json(self._flow, status, raw)
+        except Exception as error:
+            yield self.failure("response_body", error)
+            return
+        headers = [
+            (":status", "200"),
+            ("content-type", "application/json"),
+            ("content-length", str(len(result))),
+        ]
+        yield body_reply(result, response_phase=True, header_mutation=mutation(headers))
 
     async def _json_answer(self, raw: bytes) -> ProcessingResponse:
         result = await self._flow.finish_json(raw)

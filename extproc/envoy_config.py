@@ -28,6 +28,8 @@ def render(settings: Settings) -> str:
         backend_host=host,
         backend_port=port,
         backend_path=path,
+        # vLLM serves its tokenizer beside the API, on the server root.
+        backend_root=path.removesuffix("/v1"),
         backend_tls=_TLS.format(host=host) if scheme == "https" else "",
         backend_timeout=f"{settings.backend_timeout_seconds:g}",
         extproc_port=settings.extproc_port,

@@ -12,7 +12,9 @@ from core.ports import Stores
 from core.responses.backend_client import BackendClient, backend_authorization
 from core.responses.compaction.compact_api import CompactApi
 from core.responses.compaction.seal import Sealer, process_sealer
+from core.responses.context_fit import ContextLimits
 from core.responses.create_flow import CreateResponseFlow
+from core.responses.input_tokens import count_input_tokens
 from core.routes import Route
 from core.tools.settings import ToolSettings
 from core.vector_stores.ingestion.embeddings import EmbeddingsClient
@@ -42,6 +44,8 @@ class ResponsesApi:
         self._backend_api_key = backend_api_key
         self._sealer = sealer or process_sealer()
         self._compact = CompactApi(stores, backend, self._sealer, backend_api_key)
+        # Models' windows and the backend's tokenizer, learnt once for every request.
+        self._limits = ContextLimits.of(backend)
 
     def routes(self) -> list[Route]:
         base = "/v1/responses"
@@ -55,6 +59,13 @@ class ResponsesApi:
                 needs_body=True,
                 slow=True,
             ),
+            Route(
+                "POST",
+                base + "/input_tokens",
+                self.input_tokens_count,
+                "getinputtokencounts",
+                needs_body=True,
+            ),
             Route("GET", base + "/{response_id}", self.retrieve, "get_response"),
             Route("DELETE", base + "/{response_id}", self.delete, "delete_response"),
             Route("GET", base + "/{response_id}/input_items", self.input_items, "list_input_items"),
@@ -67,11 +78,20 @@ class ResponsesApi:
             call.tenant,
             embedder=self._embedder,
             backend=self._backend,
-            authorization=backend_authorization(
-                call.request.headers.get("authorization"), self._backend_api_key
-            ),
+            authorization=self._authorization(call),
             tools=self._tools,
             sealer=self._sealer,
+            limits=self._limits,
+        )
+
+    def _authorization(self, call: Call) -> str | None:
+        return backend_authorization(
+            call.request.headers.get("authorization"), self._backend_api_key
+        )
+
+    async def input_tokens_count(self, call: Call) -> Reply:
+        return await count_input_tokens(
+            call, self._stores, self._limits.counter, self._authorization(call)
         )
 
     async def retrieve(self, call: Call) -> Reply:

@@ -41,6 +41,8 @@ def backend_authorization(client: str | None, api_key: str | None) -> str | None
 
 class BackendClient:
     def __init__(self, base_url: str, timeout: float) -> None:
+        # vLLM serves its tokenizer on the server root, beside /v1 rather than under it.
+        self._root = base_url.rstrip("/").removesuffix("/v1")
         self._client = httpx.AsyncClient(
             base_url=base_url,
             headers={"content-type": "application/json"},
@@ -93,6 +95,25 @@ class BackendClient:
                         yield chunk
             except httpx.HTTPError as error:
                 raise BadGatewayError(f"The backend stream broke off: {error}") from None
+
+    async def lookup(
+        self, method: str, path: str, body: dict[str, Any] | None, authorization: str | None
+    ) -> tuple[int, Any]:
+        """A small JSON call the gateway makes for itself (`GET /models`, `POST /tokenize`
+        on the server root): the status and the decoded answer (None when it is not JSON).
+        An unreachable backend is status 0: these calls are optional, never fatal."""
+        url = f"{self._root}{path}" if path.startswith("/tokenize") else path
+        content = orjson.dumps(body) if body is not None else None
+        try:
+            answer = await self._client.request(
+                method, url, content=content, headers=self._headers(authorization)
+            )
+        except httpx.HTTPError:
+            return 0, None
+        try:
+            return answer.status_code, orjson.loads(answer.content)
+        except orjson.JSONDecodeError:
+            return answer.status_code, None
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import orjson
 
 from core.common.errors import UpstreamError
+from core.responses.context_windows import parse_overflow
 
-__all__ = ["backend_error", "context_window"]
-
-# vLLM's words for a context that does not fit (and the window it gives).
-_OVERFLOW = re.compile(r"maximum context length is (\d+) tokens")
-
-
-def context_window(message: str) -> int | None:
-    """The model's window, when `message` is a backend's context-overflow error."""
-    found = _OVERFLOW.search(message)
-    return int(found.group(1)) if found else None
+__all__ = ["backend_error"]
 
 
 def backend_error(status: int, body: bytes) -> UpstreamError:
@@ -40,8 +31,8 @@ def backend_error(status: int, body: bytes) -> UpstreamError:
         # Keep OpenAI-style types; other servers' exception names mean nothing to clients.
         if isinstance(error.get("type"), str) and error["type"].endswith("_error"):
             type_ = error["type"]
-    if status == 400 and (code == "context_length_exceeded" or context_window(message)):
-        # The hosted API's shape for a context that does not fit the model's window
-        # (with truncation "disabled"): SDKs and agents look for this code.
+    if status == 400 and (code == "context_length_exceeded" or parse_overflow(message)):
+        # A context overflow, however the backend words it, is what the hosted API calls
+        # it (truncation "disabled", or "auto" with nothing left to drop).
         type_, param, code = "invalid_request_error", "input", "context_length_exceeded"
     return UpstreamError(status, message, type_=type_, param=param, code=code)

@@ -20,10 +20,12 @@ from core.prompts.resolve import resolve_prompt
 from core.responses.backend_client import BackendClient
 from core.responses.compaction.automatic import ContextCompaction
 from core.responses.compaction.seal import Sealer, process_sealer
+from core.responses.context_fit import ContextFit, ContextLimits
 from core.responses.create_request import CreateRequest, backend_body, parse_create_request
 from core.responses.history import chain_items
 from core.responses.presentation import TERMINAL_STATUSES, present, split_for_storage
 from core.responses.stream_relay import Relay, StreamRelay
+from core.responses.truncation import truncation_mode
 from core.tools.approvals import answer_approvals, approval_answers, requests_in
 from core.tools.loop import run_tool_loop
 from core.tools.registry import ServerTools, expand_server_tools
@@ -46,6 +48,7 @@ class CreateResponseFlow:
         authorization: str | None = None,
         tools: ToolSettings | None = None,
         sealer: Sealer | None = None,
+        limits: ContextLimits | None = None,
     ) -> None:
         self._stores = stores
         self._tenant = tenant
@@ -65,12 +68,15 @@ class CreateResponseFlow:
             sealer or process_sealer(), tenant, backend, authorization
         )
         self._compacted: list[bytes] = []  # the compaction item made for this response
+        self._limits = limits
+        self.fit: ContextFit | None = None  # with truncation "auto"
 
     async def prepare(self, raw: bytes) -> bytes:
         """Validate the client's body; return the stateless body for the backend."""
         request = parse_create_request(raw)
         describe_request(request.body.get("model"))
         self.request = request
+        truncation = truncation_mode(request.body)
         preamble: list[bytes] = []
         instructions = None
         if request.body.get("prompt") is not None:
@@ -99,6 +105,12 @@ class CreateResponseFlow:
             instructions if instructions is not None else request.body.get("instructions"),
         )
         body = backend_body(request, context, preamble, instructions, window.items)
+        if window.items is None and truncation == "auto" and self._limits is not None:
+            # A compacted context is already short; otherwise fit it to the model's window.
+            fit = ContextFit(
+                self._limits, request, context, preamble, instructions, self.authorization
+            )
+            self.fit, body = fit, await fit.first_body()
         answers = approval_answers(request.input_items)
         if answers and self._tools is None:
             raise InvalidRequestError(
@@ -176,6 +188,10 @@ class CreateResponseFlow:
         found = await self._stores.responses.tool_lists(self._tenant, previous)
         lists = orjson.loads(found) if found else {}
         return lists if isinstance(lists, dict) else {}
+
+    async def context_for(self, request: CreateRequest) -> bytes:
+        """The items a request replays before its input (what input_tokens counts)."""
+        return await self._context_items(request)
 
     async def _context_items(self, request: CreateRequest) -> bytes:
         """What the model has seen before: the conversation's items or the chain's."""

@@ -19,7 +19,8 @@ from core.responses.replay import for_backend
 
 __all__ = ["CreateRequest", "backend_body", "parse_create_request"]
 
-# Fields the gateway owns: the backend never sees them (it is stateless by design).
+# Fields the gateway owns: the backend never sees them (it is stateless by design; the
+# gateway fits the context to the window itself, see context_fit).
 _GATEWAY_FIELDS = (
     "previous_response_id",
     "conversation",
@@ -28,6 +29,7 @@ _GATEWAY_FIELDS = (
     "input",
     "store",
     "context_management",
+    "truncation",
 )
 
 

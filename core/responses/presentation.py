@@ -27,7 +27,6 @@ _ECHOED = (
     "tools",
     "top_logprobs",
     "top_p",
-    "truncation",
     "user",
     "safety_identifier",
     "prompt_cache_key",
@@ -47,6 +46,8 @@ def present(response: dict[str, Any], request: CreateRequest, response_id: str) 
         response["conversation"] = {"id": request.conversation_id}
     if request.prompt is not None:
         response["prompt"] = request.prompt
+    # The gateway applies truncation (the backend is never sent it): the client's choice.
+    response["truncation"] = request.body.get("truncation") or "disabled"
     body = request.body
     for key in _ECHOED:
         if key not in response and key in body:

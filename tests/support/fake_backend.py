@@ -19,6 +19,8 @@ Behaviour is selected by the request's ``model`` field and by the last user text
 * ``fail-after-tool``: normal, but a 503 for a request whose last input item is a
   ``function_call_output`` (the follow-up turn of a tool loop)
 * ``slow``: sleeps ``metadata["delay"]`` seconds (default 5) first
+* ``ctx-<N>``: a context window of N tokens, enforced as vLLM does; ``GET /v1/models``
+  and vLLM's ``POST /tokenize`` tell it (see `support.fake_context` for the rules)
 * streaming only: ``stream-fail`` (``response.failed``), ``stream-cut`` (connection dropped
   mid-stream), ``chunky`` (SSE bytes written in tiny irregular pieces, non-ASCII text)
 
@@ -43,6 +45,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from support.fake_context import models_page, overflow_error, tokenize_answer
 from support.recording import Recorder, Recorders
 from support.server_thread import ServerThread
 
@@ -60,6 +63,7 @@ _REASONS = {
     500: "Internal Server Error",
 }
 _ROUTES = frozenset({"/v1/responses", "/responses"})
+_MODELS = frozenset({"/v1/models", "/models"})
 _CHUNKY_SIZES = (7, 13, 1, 29, 3, 17, 2, 11, 5, 23)
 _CHUNKY_SUFFIX = " — ünïcödé ✓"
 _WORD_RE = re.compile(r"\S+\s*|\s+")
@@ -410,6 +414,13 @@ class FakeBackend:
         self.recorders.record(RecordedRequest(method, target, headers, body))
 
         path = target.split("?", 1)[0]
+        if method == "GET" and path in _MODELS:
+            await self._send_json(writer, 200, models_page(int(time.time())), keep_alive)
+            return keep_alive
+        if method == "POST" and path == "/tokenize" and isinstance(body, dict):
+            status, answer = tokenize_answer(body)
+            await self._send_json(writer, status, answer, keep_alive)
+            return keep_alive
         if path not in _ROUTES:
             await self._send_json(
                 writer, 404, _error("not found", "invalid_request_error"), keep_alive
@@ -523,6 +534,10 @@ class FakeBackend:
                 "code": 400,
             }
             await self._send_json(writer, 400, err, keep_alive)
+            return keep_alive
+        overflow = overflow_error(body)
+        if overflow is not None:
+            await self._send_json(writer, 400, overflow, keep_alive)
             return keep_alive
         if model == "slow":
             metadata = body.get("metadata")

@@ -118,9 +118,10 @@ def match_route(method: str, path: str) -> R | None:
         ("DELETE", "/v1/connectors", R("invalid_url")),
         ("PUT", "/v1/connectors/conn_1", R("invalid_url")),
         ("GET", "/v1/connectors/conn_1/tools", R("invalid_url")),
+        # Token counts: answered by the gateway (it holds the state they count).
+        ("POST", "/v1/responses/input_tokens", R("getinputtokencounts")),
+        ("POST", "/v1/responses/input_tokens/", R("getinputtokencounts")),
         # Stateless operations: passed through to the backend.
-        ("POST", "/v1/responses/input_tokens", None),
-        ("POST", "/v1/responses/input_tokens/", None),
         # Compaction seals what it summarises: answered by the gateway.
         ("POST", "/v1/responses/compact", R("compactconversation")),
         ("POST", "/v1/responses/compact/", R("compactconversation")),

@@ -151,3 +151,28 @@ def test_a_recorder_sees_only_requests_made_while_attached(
     send("after")
     assert [r.body["input"] for r in inner.requests] == ["two"]
     assert [r.body["input"] for r in outer.requests] == ["four"]
+
+
+def test_context_windows_as_vllm_enforces_them(backend_http: httpx.Client) -> None:
+    fits = backend_http.post("/v1/responses", json={"model": "ctx-10-a", "input": "a b c"})
+    assert fits.status_code == 200
+    words = " ".join(["w"] * 11)
+    over = backend_http.post("/v1/responses", json={"model": "ctx-10-a", "input": words})
+    assert over.status_code == 400
+    error = over.json()
+    assert error["object"] == "error" and error["type"] == "BadRequestError"
+    assert error["message"].startswith(
+        "This model's maximum context length is 10 tokens. However, your request has 11 input"
+    )
+    body = {"model": "ctx-10", "input": "a b c", "max_output_tokens": 8}
+    too_long = backend_http.post("/v1/responses", json=body)
+    assert "your request has 3 input tokens (8 > 10 - 3)" in too_long.json()["message"]
+
+
+def test_models_and_tokenize(backend_http: httpx.Client) -> None:
+    listed = {m["id"]: m["max_model_len"] for m in backend_http.get("/v1/models").json()["data"]}
+    assert listed["ctx-60"] == 60
+    counted = backend_http.post("/tokenize", json={"model": "ctx-60-x", "prompt": "a b  c\nd"})
+    assert counted.json() == {"count": 4, "max_model_len": 60, "tokens": [0, 1, 2, 3]}
+    missing = backend_http.post("/tokenize", json={"model": "ctx-60-notok", "prompt": "a"})
+    assert missing.status_code == 404

@@ -7,7 +7,8 @@ from typing import Any
 import orjson
 import pytest
 
-from core.responses.backend_errors import backend_error, context_window
+from core.responses.backend_errors import backend_error
+from core.responses.context_windows import parse_overflow
 from core.responses.create_request import CreateRequest, backend_body, parse_create_request
 
 _USER = {"role": "user", "content": "hi"}
@@ -137,6 +138,7 @@ def test_context_overflow_is_context_length_exceeded(
 ) -> None:
     error = backend_error(status, body)
     assert error.code == code
-    assert context_window(error.message) == window
+    found = parse_overflow(error.message)
+    assert (found.window if found else None) == window
     if code is not None:
         assert (error.status, error.type_, error.param) == (400, "invalid_request_error", "input")

@@ -98,7 +98,6 @@ def test_present_leaves_out_nulls_the_document_does_not_allow() -> None:
         ("max_output_tokens", 99),
         ("reasoning", {"effort": "low"}),
         ("text", {"format": {"type": "text"}}),
-        ("truncation", "auto"),
         ("user", "u-1"),
     ],
 )
@@ -114,6 +113,16 @@ def test_echoed_fields_are_filled_only_when_the_backend_omitted_them(
     answered = _backend_response(**{field: backend_value})
     present(answered, request, "resp_g")
     assert answered[field] == backend_value
+
+
+@pytest.mark.parametrize(("sent", "echoed"), [(None, "disabled"), ("auto", "auto")])
+def test_truncation_is_the_clients_whatever_the_backend_says(sent: str | None, echoed: str) -> None:
+    # The gateway truncates (the backend is never sent the field), so the backend's
+    # own default says nothing about this request.
+    request = _request(**({"truncation": sent} if sent else {}))
+    response = _backend_response(truncation="disabled" if sent else "auto")
+    present(response, request, "resp_g")
+    assert response["truncation"] == echoed
 
 
 def test_backend_null_is_kept_over_the_request_value() -> None:
