@@ -105,7 +105,7 @@ class CreateResponseFlow:
             instructions if instructions is not None else request.body.get("instructions"),
         )
         body = backend_body(request, context, preamble, instructions, window.items)
-        if window.items is None and truncation == "auto" and self._limits is not None:
+        if window.plain and truncation == "auto" and self._limits is not None:
             # A compacted context is already short; otherwise fit it to the model's window.
             fit = ContextFit(
                 self._limits, request, context, preamble, instructions, self.authorization

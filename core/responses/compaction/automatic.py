@@ -79,6 +79,9 @@ class Compacted:
 
     items: bytes
     item: dict[str, Any] | None = None
+    # Nothing was compacted now or before: the items are the context and input as they
+    # are (so truncation may fit them to the model's window instead).
+    plain: bool = False
 
 
 class ContextCompaction:
@@ -107,7 +110,7 @@ class ContextCompaction:
         text = instructions if isinstance(instructions, str) else None
         joined = b",".join(part for part in (context, *input_items) if part)
         if threshold is None and not mentions_compaction(joined):
-            return Compacted(joined)  # the common case: nothing decoded
+            return Compacted(joined, plain=True)  # the common case: nothing decoded
         own = [orjson.loads(item) for item in input_items]
         check_input(own, self._sealer, self._tenant)
         context_items = orjson.loads(b"[" + context + b"]")
