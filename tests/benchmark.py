@@ -12,6 +12,7 @@ import json
 import os
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -216,7 +217,13 @@ def endpoints(common: dict[str, str]) -> dict[str, str]:
 def main() -> None:
     backend, backend_port = start_backend()
     redis = RedisServer().start()
-    common = {"backend_url": f"http://127.0.0.1:{backend_port}/v1", "redis_url": redis.url}
+    # A data dir of the run's own: an earlier run's vector index must not weigh on this one.
+    data_dir = tempfile.mkdtemp(prefix="or-bench-")
+    common = {
+        "backend_url": f"http://127.0.0.1:{backend_port}/v1",
+        "redis_url": redis.url,
+        "data_dir": data_dir,
+    }
     alone_settings, gw_settings = endpoints(common), endpoints(common)
     alone = baseline_envoy(alone_settings)
     sidecar = SidecarProcess(gw_settings)
@@ -281,6 +288,7 @@ def main() -> None:
         redis.stop()
         backend.terminate()
         backend.wait()
+        shutil.rmtree(data_dir, ignore_errors=True)
     write_report(rows)
 
 
