@@ -19,7 +19,7 @@ from extproc.metrics import Metrics
 from extproc.processor import Processor
 from extproc.protos import ProcessingRequest, ProcessingResponse
 from extproc.router import Opened
-from extproc.tracing import start_request_span
+from extproc.tracing import exporting, start_request_span
 
 __all__ = ["RequestRecord"]
 
@@ -81,7 +81,8 @@ class RequestRecord:
         self._processor, self._operation = opened.processor, opened.operation
         if opened.operation is None:
             return
-        self._span = start_request_span(opened.operation, header_map(message))
+        if exporting():
+            self._span = start_request_span(opened.operation, header_map(message))
         context = RequestContext(opened.operation)
         if opened.tenant is not None:
             context.set_tenant(opened.tenant)

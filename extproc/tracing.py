@@ -14,9 +14,12 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import Span, SpanKind
 
-__all__ = ["configure_tracing", "start_request_span"]
+__all__ = ["configure_tracing", "exporting", "start_request_span"]
 
 _tracer = trace.get_tracer("openresponses-gw")
+# Whether spans are exported: without, a request skips its span altogether (the hot
+# path need not extract contexts for a no-op tracer).
+_exporting = [False]
 
 
 def configure_tracing() -> TracerProvider | None:
@@ -30,12 +33,20 @@ def configure_tracing() -> TracerProvider | None:
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
+    _exporting[0] = True
     return provider
 
 
-def start_request_span(operation: str, headers: Mapping[str, str]) -> Span:
+def exporting() -> bool:
+    return _exporting[0]
+
+
+def start_request_span(operation: str, headers: Mapping[str, str]) -> Span | None:
     """The request's server span, made current for the rest of this stream's task (each
-    ext_proc stream runs in a task of its own, so it never leaks to another request)."""
+    ext_proc stream runs in a task of its own, so it never leaks to another request);
+    None when traces are not exported."""
+    if not _exporting[0]:
+        return None
     parent = propagate.extract(dict(headers))
     generative = operation == "create_response"
     name = "chat" if generative else operation
