@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field
@@ -59,6 +60,17 @@ class Settings(BaseSettings):
         "", description="Hosts or CIDRs MCP servers may be on although private (comma-separated)."
     )
     mcp_timeout_seconds: float = Field(30.0, gt=0, description="Longest one MCP call may take.")
+    input_file_mode: Literal["text", "inline"] = Field(
+        "text",
+        description="How an input_file given by file_id reaches the backend: its extracted "
+        "text (text) or its bytes as a base64 data URL in file_data (inline).",
+    )
+    input_file_max_bytes: int = Field(
+        16 * 1024 * 1024,
+        gt=0,
+        description="File content (extracted text, or bytes when inlined) one request may "
+        "send the backend, all files given by id together.",
+    )
     log_level: str = Field("info", description="debug, info, warning or error.")
 
     def backend_route_port(self) -> int:

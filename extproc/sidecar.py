@@ -11,6 +11,7 @@ from core.files.expiry import FileReaper
 from core.gateway import Gateway
 from core.ports import Stores
 from core.responses.backend_client import BackendClient
+from core.responses.file_inputs import FileInputSettings
 from core.tools.settings import ToolSettings
 from core.vector_stores.ingestion.embeddings import EmbeddingsClient
 from core.vector_stores.ingestion.worker import IngestionWorker
@@ -67,6 +68,7 @@ class Sidecar:
             backend=self._backend,
             tools=ToolSettings(s.mcp_allowed_hosts, s.mcp_timeout_seconds),
             backend_api_key=s.backend_api_key,
+            file_inputs=FileInputSettings(s.input_file_mode, s.input_file_max_bytes),
         )
         address = f"127.0.0.1:{s.extproc_port}"
         self._server = await start_server(gateway, address)

@@ -11,6 +11,7 @@ from core.common.listing import list_body, page_request, window
 from core.ports import Stores
 from core.responses.backend_client import BackendClient, backend_authorization
 from core.responses.create_flow import CreateResponseFlow
+from core.responses.file_inputs import FileInputSettings
 from core.routes import Route
 from core.tools.settings import ToolSettings
 from core.vector_stores.ingestion.embeddings import EmbeddingsClient
@@ -30,6 +31,7 @@ class ResponsesApi:
         backend: BackendClient | None,
         tools: ToolSettings,
         backend_api_key: str | None,
+        file_inputs: FileInputSettings | None = None,
     ) -> None:
         self._stores = stores
         self._store = stores.responses
@@ -37,6 +39,7 @@ class ResponsesApi:
         self._backend = backend
         self._tools = tools
         self._backend_api_key = backend_api_key
+        self._file_inputs = file_inputs
 
     def routes(self) -> list[Route]:
         base = "/v1/responses"
@@ -58,6 +61,7 @@ class ResponsesApi:
                 call.request.headers.get("authorization"), self._backend_api_key
             ),
             tools=self._tools,
+            file_inputs=self._file_inputs,
         )
 
     async def retrieve(self, call: Call) -> Reply:

@@ -18,6 +18,7 @@ from core.ports import ChainContext, ConversationMark, Stores
 from core.prompts.resolve import resolve_prompt
 from core.responses.backend_client import BackendClient
 from core.responses.create_request import CreateRequest, backend_body, parse_create_request
+from core.responses.file_inputs import FileInputs, FileInputSettings
 from core.responses.presentation import TERMINAL_STATUSES, present, split_for_storage
 from core.responses.stream_relay import Relay, StreamRelay
 from core.tools.approvals import answer_approvals, approval_answers, requests_in
@@ -41,8 +42,10 @@ class CreateResponseFlow:
         backend: BackendClient | None = None,
         authorization: str | None = None,
         tools: ToolSettings | None = None,
+        file_inputs: FileInputSettings | None = None,
     ) -> None:
         self._stores = stores
+        self._file_inputs = file_inputs or FileInputSettings()
         self._tenant = tenant
         self._embedder = embedder
         self.backend = backend
@@ -81,7 +84,17 @@ class CreateResponseFlow:
             )
         await self._expand_tools(request)
         context = await self._context_items(request)
-        body = backend_body(request, context, preamble, instructions)
+        # Files named by id are resolved for the backend on every turn; what is stored
+        # keeps the client's `file_id` parts.
+        files = FileInputs(self._stores, self._tenant, self._file_inputs)
+        source = "conversation" if request.conversation_id else "previous_response_id"
+        body = backend_body(
+            request,
+            await files.joined(context, source),
+            await files.items(preamble, "prompt", indexed=False),
+            instructions,
+            await files.items(request.input_items, "input"),
+        )
         answers = approval_answers(request.input_items)
         if answers and self._tools is None:
             raise InvalidRequestError(

@@ -100,16 +100,19 @@ def backend_body(
     context: bytes,
     preamble: list[bytes] | None = None,
     instructions: str | None = None,
+    inputs: list[bytes] | None = None,
 ) -> bytes:
     """The stateless request for the backend: a prompt's messages (`preamble`), the
-    stored context (encoded items joined with commas), then the new input, with the
-    client's view of tool turns translated for the backend."""
+    stored context (encoded items joined with commas), then the new input (`inputs`, the
+    request's items as the backend gets them, when they differ), with the client's view
+    of tool turns translated for the backend."""
     fields = {k: v for k, v in request.body.items() if k not in _GATEWAY_FIELDS}
     # The gateway keeps the state; a backend that stored too would only leak memory.
     fields["store"] = False
     if instructions is not None:
         fields["instructions"] = instructions
     head = orjson.dumps(fields)
-    parts = [*(preamble or ()), context, *request.input_items]
+    new = request.input_items if inputs is None else inputs
+    parts = [*(preamble or ()), context, *new]
     items = for_backend(b",".join([part for part in parts if part]))
     return head[:-1] + b',"input":[' + items + b"]}"
