@@ -12,6 +12,7 @@ from core.ports import Stores
 from core.responses.backend_client import BackendClient, backend_authorization
 from core.responses.create_flow import CreateResponseFlow
 from core.responses.file_inputs import FileInputSettings
+from core.responses.include import query_include, shown_items, shown_response
 from core.routes import Route
 from core.tools.settings import ToolSettings
 from core.vector_stores.ingestion.embeddings import EmbeddingsClient
@@ -66,13 +67,14 @@ class ResponsesApi:
 
     async def retrieve(self, call: Call) -> Reply:
         (response_id,) = call.ids
+        include = query_include(call.request)
         stored = await self._store.get(call.tenant, response_id)
         if stored is None:
             raise _not_found(response_id)
         response = orjson.loads(stored.record)
         if "output" not in response:  # kept with the record when it differs from the replay
             response["output"] = orjson.loads(stored.output)
-        return Reply(200, orjson.dumps(response))
+        return Reply(200, orjson.dumps(shown_response(response, include)))
 
     async def delete(self, call: Call) -> Reply:
         (response_id,) = call.ids
@@ -83,7 +85,9 @@ class ResponsesApi:
     async def input_items(self, call: Call) -> Reply:
         (response_id,) = call.ids
         cursor = page_request(call.request)
+        include = query_include(call.request)
         items = await self._store.input_items(call.tenant, response_id)
         if items is None:
             raise _not_found(response_id)
-        return Reply(200, list_body(*window(orjson.loads(items), cursor)))
+        page, has_more = window(orjson.loads(items), cursor)
+        return Reply(200, list_body(shown_items(page, include), has_more))

@@ -19,6 +19,7 @@ from core.prompts.resolve import resolve_prompt
 from core.responses.backend_client import BackendClient
 from core.responses.create_request import CreateRequest, backend_body, parse_create_request
 from core.responses.file_inputs import FileInputs, FileInputSettings
+from core.responses.include import shown_items, shown_response
 from core.responses.presentation import TERMINAL_STATUSES, present, split_for_storage
 from core.responses.stream_relay import Relay, StreamRelay
 from core.tools.approvals import answer_approvals, approval_answers, requests_in
@@ -128,14 +129,13 @@ class CreateResponseFlow:
 
     async def _expand_tools(self, request: CreateRequest) -> None:
         """Gateway tools become function tools the backend can call."""
-        include = request.body.get("include") or []
         listed_before = await self._listed_before(request)
         self._tools = await expand_server_tools(
             self._stores,
             self._tenant,
             request.body.get("tools"),
             embedder=self._embedder,
-            with_results=isinstance(include, list) and "file_search_call.results" in include,
+            with_results="file_search_call.results" in request.include,
             allowed_hosts=self._tool_settings.mcp_allowed_hosts,
             timeout=self._tool_settings.mcp_timeout,
             listed_before=listed_before,
@@ -217,6 +217,18 @@ class CreateResponseFlow:
         if self._tools is not None:
             response["tools"] = self._tools.client_tools  # as the client gave them
 
+    def shown(self, response: dict[str, Any]) -> dict[str, Any]:
+        """The presented response as the client's `include` lets it see it (stored
+        whole: a later turn, or a retrieve that asks, gets everything)."""
+        assert self.request is not None
+        return shown_response(response, self.request.include)
+
+    def shown_item(self, item: Any) -> Any:
+        """An output item as the client's `include` lets it see it (the same object
+        when nothing is hidden)."""
+        assert self.request is not None
+        return shown_items([item], self.request.include)[0]
+
     async def persist(self, response: dict[str, Any]) -> None:
         """Store a finished response (unless the client asked for `store: false`) and add
         a completed turn to its conversation."""
@@ -288,7 +300,7 @@ class CreateResponseFlow:
             )
         self.present(response)
         await self.persist(response)
-        return orjson.dumps(response)
+        return orjson.dumps(self.shown(response))
 
 
 def _renamed(encoded: bytes) -> tuple[str, bytes]:

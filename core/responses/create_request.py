@@ -14,6 +14,7 @@ import orjson
 
 from core.common.errors import InvalidRequestError
 from core.common.validation import invalid_type, json_object, metadata, missing, optional
+from core.responses.include import parse_include
 from core.responses.input_items import input_items
 from core.responses.replay import for_backend
 
@@ -34,6 +35,7 @@ class CreateRequest:
     input_items: list[bytes]
     input_ids: list[str]
     prompt: dict[str, Any] | None = None  # the resolved `prompt`, echoed on the response
+    include: frozenset[str] = frozenset()  # what the client is shown (see `include`)
 
 
 def _conversation_id(value: Any) -> str | None:
@@ -92,6 +94,7 @@ def parse_create_request(raw: bytes) -> CreateRequest:
         metadata=metadata(body.get("metadata")),
         input_items=[encoded for _, encoded in items],
         input_ids=[item_id for item_id, _ in items],
+        include=parse_include(body.get("include")),
     )
 
 
