@@ -92,7 +92,7 @@ class CreateResponseFlow:
         body = backend_body(
             request,
             await files.joined(context, source),
-            await files.items(preamble, "prompt", indexed=False),
+            await files.items(preamble, "prompt.variables", indexed=False),
             instructions,
             await files.items(request.input_items, "input"),
         )

@@ -11,11 +11,13 @@ from typing import Any
 
 import orjson
 import pytest
+from support.api_calls import call
 from support.documents import docx_bytes, pdf_bytes, png_bytes
 from support.memory import memory_stores
 
 from core.common.errors import InvalidRequestError, NotFoundError
 from core.ports import Stores
+from core.prompts.api import PromptsApi
 from core.responses.create_flow import CreateResponseFlow
 from core.responses.file_contents import forget_texts, text_blob_id
 from core.responses.file_inputs import FileInputs, FileInputSettings
@@ -264,3 +266,27 @@ async def test_items_without_file_ids_are_left_as_they_are(
     url = {"type": "input_image", "image_url": "https://example.com/a.png", "file_id": None}
     given = [orjson.dumps({"type": "message", "role": "user", "content": [url]})]
     assert orjson.loads((await files.items(given, "input"))[0])["content"] == [url]
+
+
+async def test_a_prompt_variable_given_as_a_file_is_resolved_too(
+    stores_with_files: Stores, tenant: str
+) -> None:
+    stores = stores_with_files
+    file_id = await upload(stores, tenant, "brief.txt", b"Be brief.")
+    parts = [{"type": "input_text", "text": "Rules:"}, {"type": "input_text", "text": "{{rules}}"}]
+    template = {"name": "t", "input": [{"role": "developer", "content": parts}]}
+    prompt = (await call(PromptsApi(stores.prompts).create, tenant, body=template)).json
+    variables = {"rules": file_part(file_id)}
+    sent, _ = await turn(
+        stores, tenant, input="Hi", prompt={"id": prompt["id"], "variables": variables}
+    )
+    assert sent["input"][0]["role"] == "developer"
+    assert sent["input"][0]["content"] == [
+        {"type": "input_text", "text": "Rules:"},
+        {"type": "input_text", "text": "File: brief.txt\n\nBe brief."},
+    ]
+    gone = {"rules": file_part("file-gone")}
+    error = await refusal(
+        stores, tenant, input="Hi", prompt={"id": prompt["id"], "variables": gone}
+    )
+    assert (error.status, error.param) == (404, "prompt.variables")
