@@ -74,11 +74,13 @@ class FileInputs:
         if _MARKER not in joined:
             return joined
         items = orjson.loads(b"[" + joined + b"]")
-        out = []
-        for item in items:
-            resolved = await self._item(item, None, param)
-            out.append(orjson.dumps(item if resolved is None else resolved))
-        return b",".join(out)
+        resolved = [await self._item(item, None, param) for item in items]
+        if all(found is None for found in resolved):  # the key was a search result's, say
+            return joined
+        out = [
+            item if found is None else found for item, found in zip(items, resolved, strict=True)
+        ]
+        return b",".join(orjson.dumps(item) for item in out)
 
     async def _item(self, item: Any, where: str | None, param: str) -> dict[str, Any] | None:
         """The item with its file parts resolved, or None when it has none."""

@@ -263,6 +263,9 @@ async def test_items_without_file_ids_are_left_as_they_are(
     assert await files.items(items, "input") is items
     joined = b",".join(items)
     assert await files.joined(joined, "previous_response_id") is joined
+    search = {"type": "file_search_call", "id": "fs_1", "results": [{"file_id": "file-x"}]}
+    joined = b",".join([*items, orjson.dumps(search)])
+    assert await files.joined(joined, "previous_response_id") is joined
     url = {"type": "input_image", "image_url": "https://example.com/a.png", "file_id": None}
     given = [orjson.dumps({"type": "message", "role": "user", "content": [url]})]
     assert orjson.loads((await files.items(given, "input"))[0])["content"] == [url]
