@@ -14,7 +14,7 @@ import pytest
 from support.documents import docx_bytes, pdf_bytes, png_bytes
 from support.fake_backend import BackendRecorder, BackendThread
 from support.harness import Stack
-from support.vector_fixtures import private_stack, sdk_for
+from support.vector_fixtures import files_dir, private_stack, sdk_for
 
 JSON = dict[str, Any]
 
@@ -122,11 +122,15 @@ def test_another_tenants_file_is_a_404_that_never_reaches_the_backend(
 
 
 def test_a_deleted_file_is_a_404_when_its_chain_continues(
-    client: openai.OpenAI, http: httpx.Client
+    client: openai.OpenAI, http: httpx.Client, stack: Stack
 ) -> None:
-    notes = client.files.create(file=("notes.md", b"# Notes\nbuy milk"), purpose="user_data")
+    notes = client.files.create(file=("notes.html", b"<p>buy milk</p>"), purpose="user_data")
     first = client.responses.create(model="m", input=asking(file_part(notes.id)))
+    # The extracted text is kept next to the file, and goes with it.
+    [kept] = files_dir(stack).glob(f"*/{notes.id}.extracted-text")
+    assert kept.read_bytes() == b"buy milk"
     client.files.delete(notes.id)
+    assert not kept.exists()
     reply = http.post(
         "/responses", json={"model": "m", "input": "more", "previous_response_id": first.id}
     )
