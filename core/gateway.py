@@ -20,6 +20,8 @@ from core.prompts.api import PromptsApi
 from core.responses.api import ResponsesApi
 from core.responses.backend_client import BackendClient
 from core.responses.compaction.seal import Sealer
+from core.responses.file_contents import forget_texts
+from core.responses.file_inputs import FileInputSettings
 from core.routes import Route, RouteTable
 from core.tools.settings import ToolSettings
 from core.vector_stores.api import VectorStoresApi
@@ -48,15 +50,26 @@ class Gateway:
         tools: ToolSettings | None = None,
         backend_api_key: str | None = None,
         sealer: Sealer | None = None,
+        file_inputs: FileInputSettings | None = None,
     ) -> None:
         self._tenant_header = tenant_header
         vector_stores = VectorStoresApi(stores, embedder)
-        # Deleting a file (by request or by expiry) takes it out of every vector store.
-        self.on_file_deleted: list[FileDeleted] = [vector_stores.files.remove_everywhere]
+        # Deleting a file (by request or by expiry) takes it out of every vector store
+        # and drops the text extracted from it for responses.
+        self.on_file_deleted: list[FileDeleted] = [
+            vector_stores.files.remove_everywhere,
+            forget_texts(stores.blobs),
+        ]
         self.routes = RouteTable(
             [
                 *ResponsesApi(
-                    stores, embedder, backend, tools or ToolSettings(), backend_api_key, sealer
+                    stores,
+                    embedder,
+                    backend,
+                    tools or ToolSettings(),
+                    backend_api_key,
+                    sealer,
+                    file_inputs,
                 ).routes(),
                 *ConversationsApi(stores.conversations).routes(),
                 *PromptsApi(stores.prompts).routes(),

@@ -88,6 +88,17 @@ class Settings(BaseSettings):
         description="Base64 of 32 bytes: the AES-256-GCM key sealing compaction items; unset "
         "= generated once and kept in Redis, shared by every sidecar.",
     )
+    input_file_mode: Literal["text", "inline"] = Field(
+        "text",
+        description="How an input_file given by file_id reaches the backend: its extracted "
+        "text (text) or its bytes as a base64 data URL in file_data (inline).",
+    )
+    input_file_max_bytes: int = Field(
+        16 * 1024 * 1024,
+        gt=0,
+        description="File content (extracted text, or bytes when inlined) one request may "
+        "send the backend, all files given by id together.",
+    )
     log_level: str = Field("info", description="debug, info, warning or error.")
     log_format: Literal["text", "json"] = Field(
         "text", description="text, or json: one JSON object per line."

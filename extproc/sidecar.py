@@ -14,6 +14,7 @@ from core.gateway import Gateway
 from core.ports import Stores
 from core.responses.backend_client import BackendClient
 from core.responses.compaction.seal import Sealer
+from core.responses.file_inputs import FileInputSettings
 from core.tools.settings import ToolSettings
 from core.vector_stores.ingestion.embeddings import EmbeddingsClient
 from core.vector_stores.ingestion.worker import IngestionWorker
@@ -78,6 +79,7 @@ class Sidecar:
             tools=ToolSettings(s.mcp_allowed_hosts, s.mcp_timeout_seconds),
             backend_api_key=s.backend_api_key,
             sealer=Sealer(compaction_key),
+            file_inputs=FileInputSettings(s.input_file_mode, s.input_file_max_bytes),
         )
         probes = [Probe("redis", self._redis.ping)]
         if s.qdrant_url:  # the embedded engine lives in this process: nothing to probe

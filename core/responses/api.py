@@ -14,6 +14,8 @@ from core.responses.compaction.compact_api import CompactApi
 from core.responses.compaction.seal import Sealer, process_sealer
 from core.responses.context_fit import ContextLimits
 from core.responses.create_flow import CreateResponseFlow
+from core.responses.file_inputs import FileInputSettings
+from core.responses.include import query_include, shown_items, shown_response
 from core.responses.input_tokens import count_input_tokens
 from core.routes import Route
 from core.tools.settings import ToolSettings
@@ -35,6 +37,7 @@ class ResponsesApi:
         tools: ToolSettings,
         backend_api_key: str | None,
         sealer: Sealer | None = None,
+        file_inputs: FileInputSettings | None = None,
     ) -> None:
         self._stores = stores
         self._store = stores.responses
@@ -46,6 +49,7 @@ class ResponsesApi:
         self._compact = CompactApi(stores, backend, self._sealer, backend_api_key)
         # Models' windows and the backend's tokenizer, learnt once for every request.
         self._limits = ContextLimits.of(backend)
+        self._file_inputs = file_inputs
 
     def routes(self) -> list[Route]:
         base = "/v1/responses"
@@ -82,6 +86,7 @@ class ResponsesApi:
             tools=self._tools,
             sealer=self._sealer,
             limits=self._limits,
+            file_inputs=self._file_inputs,
         )
 
     def _authorization(self, call: Call) -> str | None:
@@ -96,13 +101,14 @@ class ResponsesApi:
 
     async def retrieve(self, call: Call) -> Reply:
         (response_id,) = call.ids
+        include = query_include(call.request)
         stored = await self._store.get(call.tenant, response_id)
         if stored is None:
             raise _not_found(response_id)
         response = orjson.loads(stored.record)
         if "output" not in response:  # kept with the record when it differs from the replay
             response["output"] = orjson.loads(stored.output)
-        return Reply(200, orjson.dumps(response))
+        return Reply(200, orjson.dumps(shown_response(response, include)))
 
     async def delete(self, call: Call) -> Reply:
         (response_id,) = call.ids
@@ -113,7 +119,9 @@ class ResponsesApi:
     async def input_items(self, call: Call) -> Reply:
         (response_id,) = call.ids
         cursor = page_request(call.request)
+        include = query_include(call.request)
         items = await self._store.input_items(call.tenant, response_id)
         if items is None:
             raise _not_found(response_id)
-        return Reply(200, list_body(*window(orjson.loads(items), cursor)))
+        page, has_more = window(orjson.loads(items), cursor)
+        return Reply(200, list_body(shown_items(page, include), has_more))

@@ -62,8 +62,10 @@ class ContextFit:
         preamble: list[bytes],
         instructions: str | None,
         authorization: str | None,
+        inputs: list[bytes] | None = None,
     ) -> None:
         self._limits = limits
+        self._inputs = inputs  # the new input as the backend gets it (files resolved)
         self._request = request
         self._preamble_raw = preamble
         self._instructions_override = instructions
@@ -75,7 +77,7 @@ class ContextFit:
         self._max_output = body.get("max_output_tokens")
         self._context = _decoded(context)
         self._preamble = _decoded(b",".join(preamble))
-        self._input = _decoded(b",".join(request.input_items))
+        self._input = _decoded(b",".join(request.input_items if inputs is None else inputs))
         self._sizes = [estimate_tokens(item) for item in self._context]
         self._fixed = estimate_request(
             [*self._preamble, *self._input], self._instructions, self._tools
@@ -87,7 +89,13 @@ class ContextFit:
 
     def _body(self) -> bytes:
         kept = b",".join(orjson.dumps(item) for item in self._context[self.cut :])
-        return backend_body(self._request, kept, self._preamble_raw, self._instructions_override)
+        return backend_body(
+            self._request,
+            kept,
+            self._preamble_raw,
+            self._instructions_override,
+            inputs=self._inputs,
+        )
 
     async def first_body(self) -> bytes:
         """The body to send first: trimmed when the window is known and it would not fit."""

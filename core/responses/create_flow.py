@@ -22,7 +22,9 @@ from core.responses.compaction.automatic import ContextCompaction
 from core.responses.compaction.seal import Sealer, process_sealer
 from core.responses.context_fit import ContextFit, ContextLimits
 from core.responses.create_request import CreateRequest, backend_body, parse_create_request
+from core.responses.file_inputs import FileInputs, FileInputSettings
 from core.responses.history import chain_items
+from core.responses.include import shown_items, shown_response
 from core.responses.presentation import TERMINAL_STATUSES, present, split_for_storage
 from core.responses.stream_relay import Relay, StreamRelay
 from core.responses.truncation import truncation_mode
@@ -49,8 +51,10 @@ class CreateResponseFlow:
         tools: ToolSettings | None = None,
         sealer: Sealer | None = None,
         limits: ContextLimits | None = None,
+        file_inputs: FileInputSettings | None = None,
     ) -> None:
         self._stores = stores
+        self._file_inputs = file_inputs or FileInputSettings()
         self._tenant = tenant
         self._embedder = embedder
         self.backend = backend
@@ -97,18 +101,25 @@ class CreateResponseFlow:
             )
         await self._expand_tools(request)
         context = await self._context_items(request)
+        # Files named by id are resolved for the backend on every turn; what is stored
+        # keeps the client's `file_id` parts.
+        files = FileInputs(self._stores, self._tenant, self._file_inputs)
+        source = "conversation" if request.conversation_id else "previous_response_id"
+        context = await files.joined(context, source)
+        preamble = await files.items(preamble, "prompt.variables", indexed=False)
+        inputs = await files.items(request.input_items, "input")
         window = await self._compaction.window(
             request.body,
             context,
-            request.input_items,
-            "conversation" if request.conversation_id is not None else "previous_response_id",
+            inputs,
+            source,
             instructions if instructions is not None else request.body.get("instructions"),
         )
-        body = backend_body(request, context, preamble, instructions, window.items)
+        body = backend_body(request, context, preamble, instructions, window.items, inputs)
         if window.plain and truncation == "auto" and self._limits is not None:
             # A compacted context is already short; otherwise fit it to the model's window.
             fit = ContextFit(
-                self._limits, request, context, preamble, instructions, self.authorization
+                self._limits, request, context, preamble, instructions, self.authorization, inputs
             )
             self.fit, body = fit, await fit.first_body()
         answers = approval_answers(request.input_items)
@@ -147,14 +158,13 @@ class CreateResponseFlow:
 
     async def _expand_tools(self, request: CreateRequest) -> None:
         """Gateway tools become function tools the backend can call."""
-        include = request.body.get("include") or []
         listed_before = await self._listed_before(request)
         self._tools = await expand_server_tools(
             self._stores,
             self._tenant,
             request.body.get("tools"),
             embedder=self._embedder,
-            with_results=isinstance(include, list) and "file_search_call.results" in include,
+            with_results="file_search_call.results" in request.include,
             allowed_hosts=self._tool_settings.mcp_allowed_hosts,
             timeout=self._tool_settings.mcp_timeout,
             listed_before=listed_before,
@@ -223,6 +233,18 @@ class CreateResponseFlow:
         present(response, self.request, self.response_id)
         if self._tools is not None:
             response["tools"] = self._tools.client_tools  # as the client gave them
+
+    def shown(self, response: dict[str, Any]) -> dict[str, Any]:
+        """The presented response as the client's `include` lets it see it (stored
+        whole: a later turn, or a retrieve that asks, gets everything)."""
+        assert self.request is not None
+        return shown_response(response, self.request.include)
+
+    def shown_item(self, item: Any) -> Any:
+        """An output item as the client's `include` lets it see it (the same object
+        when nothing is hidden)."""
+        assert self.request is not None
+        return shown_items([item], self.request.include)[0]
 
     async def persist(self, response: dict[str, Any]) -> None:
         """Store a finished response (unless the client asked for `store: false`) and add
@@ -299,7 +321,7 @@ class CreateResponseFlow:
             response["output"] = [*self.leading, *(response.get("output") or [])]
         self.present(response)
         await self.persist(response)
-        return orjson.dumps(response)
+        return orjson.dumps(self.shown(response))
 
 
 def _renamed(encoded: bytes) -> tuple[str, bytes]:

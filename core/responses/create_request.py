@@ -14,6 +14,7 @@ import orjson
 
 from core.common.errors import InvalidRequestError
 from core.common.validation import invalid_type, json_object, metadata, missing, optional
+from core.responses.include import parse_include
 from core.responses.input_items import input_items
 from core.responses.replay import for_backend
 
@@ -44,6 +45,7 @@ class CreateRequest:
     input_items: list[bytes]
     input_ids: list[str]
     prompt: dict[str, Any] | None = None  # the resolved `prompt`, echoed on the response
+    include: frozenset[str] = frozenset()  # what the client is shown (see `include`)
 
 
 def _conversation_id(value: Any) -> str | None:
@@ -102,6 +104,7 @@ def parse_create_request(raw: bytes) -> CreateRequest:
         metadata=metadata(body.get("metadata")),
         input_items=[encoded for _, encoded in items],
         input_ids=[item_id for item_id, _ in items],
+        include=parse_include(body.get("include")),
     )
 
 
@@ -111,18 +114,21 @@ def backend_body(
     preamble: list[bytes] | None = None,
     instructions: str | None = None,
     window: bytes | None = None,
+    inputs: list[bytes] | None = None,
 ) -> bytes:
     """The stateless request for the backend: a prompt's messages (`preamble`), the
-    stored context (encoded items joined with commas), then the new input, with the
-    client's view of tool turns translated for the backend. `window`, when given, is
-    the context and the input already joined (and compacted)."""
+    stored context (encoded items joined with commas), then the new input (`inputs`, the
+    request's items as the backend gets them, when they differ), with the client's view
+    of tool turns translated for the backend. `window`, when given, is the context and
+    the input already joined (and compacted)."""
     fields = {k: v for k, v in request.body.items() if k not in _GATEWAY_FIELDS}
     # The gateway keeps the state; a backend that stored too would only leak memory.
     fields["store"] = False
     if instructions is not None:
         fields["instructions"] = instructions
     head = orjson.dumps(fields)
-    history = [context, *request.input_items] if window is None else [window]
+    new = request.input_items if inputs is None else inputs
+    history = [context, *new] if window is None else [window]
     parts = [*(preamble or ()), *history]
     items = for_backend(b",".join([part for part in parts if part]))
     return head[:-1] + b',"input":[' + items + b"]}"

@@ -24,6 +24,7 @@ _ID_PREFIX = {
     "function_call": "fc",
     "function_call_output": "fco",
     "mcp_approval_response": "mcpa",
+    "reasoning": "rs",
 }
 
 

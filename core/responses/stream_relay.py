@@ -137,9 +137,12 @@ class StreamRelay:
         sequence = payload.get("sequence_number")
         self._sequence = sequence if isinstance(sequence, int) else self._sequence + 1
         if kind == "response.output_item.done":
-            index = payload.get("output_index")
+            index, item = payload.get("output_index"), payload.get("item")
             if isinstance(index, int):
-                self._items[index] = payload.get("item")
+                self._items[index] = item
+            shown = self._flow.shown_item(item)
+            if shown is not item:  # kept whole for the stored response
+                return encode_event(kind, orjson.dumps({**payload, "item": shown}))
         elif kind in _LIFECYCLE and isinstance(payload.get("response"), dict):
             response = payload["response"]
             self._flow.present(response)
@@ -151,7 +154,8 @@ class StreamRelay:
                     response["output"] = [*self._leading, *(response.get("output") or [])]
                 await self._flow.persist(response)
                 self._finished = True
-            return encode_event(kind, orjson.dumps(payload))
+            shown = self._flow.shown(response)  # stored whole, shown as asked
+            return encode_event(kind, orjson.dumps({**payload, "response": shown}))
         if frame is None:
             return b""
         if frame.event is None:

@@ -122,6 +122,8 @@ class ToolStreamRelay:
         return b"".join([self._frame(frame) for frame in self._splitter.flush()])
 
     def _emit(self, payload: dict[str, Any]) -> bytes:
+        if payload.get("type") == "response.output_item.done":  # as `include` asks
+            payload = {**payload, "item": self._flow.shown_item(payload.get("item"))}
         self._sequence += 1
         payload["sequence_number"] = self._sequence
         return encode_event(str(payload["type"]), orjson.dumps(payload))
@@ -311,7 +313,8 @@ class ToolStreamRelay:
         self._finished = True
         status = response.get("status")
         terminal = f"response.{status}" if f"response.{status}" in TERMINAL_EVENTS else kind
-        return self._emit({"type": terminal, "response": response})
+        # Stored whole; shown as the client's `include` asks.
+        return self._emit({"type": terminal, "response": self._flow.shown(response)})
 
     async def _fail(self, message: str) -> bytes:
         output = [item for item in self._output if item is not None]

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import struct
+import zlib
+
+import docx
+
 
 def pdf_bytes(pages: list[str]) -> bytes:
     """A minimal, valid PDF with one line of Helvetica text per page, built by hand."""
@@ -34,3 +40,30 @@ def pdf_bytes(pages: list[str]) -> bytes:
         xref,
     )
     return bytes(out)
+
+
+def docx_bytes(paragraphs: list[str]) -> bytes:
+    """A Word document with one paragraph per string."""
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def png_bytes(width: int = 2, height: int = 2) -> bytes:
+    """A valid, all-red RGB PNG, built by hand."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )

@@ -11,7 +11,9 @@ Behaviour is selected by the request's ``model`` field and by the last user text
 * instructions starting ``Summarise the conversation`` (the gateway compacting a
   context): ``"SUMMARY: <n> items"``, n the input items before the final request
 * text ``call <name> <json-args>``: a single ``function_call`` item
-* ``fake-reasoning``: a ``reasoning`` item followed by the normal output
+* ``fake-reasoning``: a ``reasoning`` item followed by the normal output; the reasoning
+  carries ``encrypted_content`` and the answer ``logprobs`` only when ``include`` asks
+* ``fake-verbose``: as ``fake-reasoning``, with both whatever ``include`` asks
 * ``fake-echo-id``: the message takes the id of the last input item (when it has one)
 * ``fail-400`` / ``fail-500`` / ``fail-plain`` / ``fail-vllm``: HTTP errors
 * ``fail-context``: vLLM's 400 for a context longer than the model's window
@@ -146,6 +148,14 @@ def _last_input_id(body: JSON) -> str | None:
     return item_id if isinstance(item_id, str) else None
 
 
+def _logprobs(text: str) -> list[JSON]:
+    """One made-up log probability per word."""
+    return [
+        {"token": word, "logprob": -0.25, "bytes": list(word.encode()), "top_logprobs": []}
+        for word in text.split()
+    ]
+
+
 def _deltas(text: str) -> list[str]:
     return _WORD_RE.findall(text) or [text]
 
@@ -158,14 +168,17 @@ class _Plan:
     def __init__(self, body: JSON, model: str) -> None:
         text, tool_output = _last_input(body)
         output: list[JSON] = []
-        if model == "fake-reasoning":
+        include = body.get("include") or []
+        verbose = model == "fake-verbose"  # sends both whatever `include` asks
+        if model == "fake-reasoning" or verbose:
+            encrypted = verbose or "reasoning.encrypted_content" in include
             output.append(
                 {
                     "type": "reasoning",
                     "id": "rs_" + _hex(),
                     "summary": [],
                     "content": [{"type": "reasoning_text", "text": f"thinking about {text}"}],
-                    "encrypted_content": None,
+                    "encrypted_content": f"enc:{text}" if encrypted else None,
                     "status": "completed",
                 }
             )
@@ -198,7 +211,14 @@ class _Plan:
                     "status": "completed",
                     "role": "assistant",
                     "content": [
-                        {"type": "output_text", "text": reply, "annotations": [], "logprobs": []}
+                        {
+                            "type": "output_text",
+                            "text": reply,
+                            "annotations": [],
+                            "logprobs": _logprobs(reply)
+                            if verbose or "message.output_text.logprobs" in include
+                            else [],
+                        }
                     ],
                 }
             )

@@ -134,7 +134,11 @@ def test_backend_null_is_kept_over_the_request_value() -> None:
 
 def test_request_fields_that_are_not_echoed_are_not_copied() -> None:
     response = _backend_response()
-    present(response, _request(stream=True, include=["x"], model="m2"), "resp_g")
+    present(
+        response,
+        _request(stream=True, include=["message.output_text.logprobs"], model="m2"),
+        "resp_g",
+    )
     assert "input" not in response
     assert "stream" not in response
     assert "include" not in response
