@@ -9,6 +9,9 @@ uv:
 
 sync: uv
 	@$(UV) sync --frozen --quiet
+	@# xds-protos ships an older copy of OpenTelemetry's protos at the same paths, which
+	@# may land over opentelemetry-proto's own; the trace exporter needs the latter.
+	@$(UV) sync --frozen --quiet --reinstall-package opentelemetry-proto
 
 run: sync
 	$(UV) run openresponses-gw run
