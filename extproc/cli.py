@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import httpx
 
 from extproc.envoy_config import envoy_binary, render
+from extproc.health_probe import serving
 from extproc.logs import configure
 from extproc.settings import Settings
 from extproc.sidecar import Sidecar
@@ -104,8 +105,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     commands.add_parser("run", help="run Envoy, the sidecar and (if needed) embedded Redis")
     commands.add_parser("serve", help="run only the ext_proc sidecar (needs a Redis URL)")
     commands.add_parser("envoy-config", help="print the Envoy configuration for the settings")
+    health = commands.add_parser(
+        "health", help="exit 0 when the sidecar's gRPC health service says SERVING"
+    )
+    health.add_argument("address", nargs="?", help="host:port (default: this sidecar's)")
     args = parser.parse_args(argv)
     settings = Settings()
+    if args.command == "health":
+        address = args.address or f"127.0.0.1:{settings.extproc_port}"
+        sys.exit(0 if serving(address) else 1)
     configure(settings.log_level, settings.log_format)
     if args.command == "envoy-config":
         sys.stdout.write(render(settings))

@@ -19,6 +19,19 @@ _TLS = """    transport_socket:
         sni: {host}"""
 
 
+def _endpoints(settings: Settings) -> str:
+    listed = settings.extproc_endpoints or f"127.0.0.1:{settings.extproc_port}"
+    lines = []
+    for endpoint in listed.split(","):
+        host, _, port = endpoint.strip().rpartition(":")
+        lines.append(
+            "        - endpoint:\n"
+            "            address:\n"
+            f"              socket_address: {{ address: {host}, port_value: {int(port)} }}"
+        )
+    return "\n".join(lines)
+
+
 def render(settings: Settings) -> str:
     scheme, host, port, path = settings.backend_parts()
     return Template(TEMPLATE.read_text()).substitute(
@@ -32,7 +45,8 @@ def render(settings: Settings) -> str:
         backend_root=path.removesuffix("/v1"),
         backend_tls=_TLS.format(host=host) if scheme == "https" else "",
         backend_timeout=f"{settings.backend_timeout_seconds:g}",
-        extproc_port=settings.extproc_port,
+        extproc_endpoints=_endpoints(settings),
+        internal_host=settings.internal_host,
         internal_port=settings.backend_route_port(),
     )
 

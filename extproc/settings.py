@@ -35,6 +35,17 @@ class Settings(BaseSettings):
         "for tool-loop turns; defaults to port + 1.",
     )
     extproc_port: int = Field(9002, description="The ext_proc gRPC port.")
+    extproc_endpoints: str | None = Field(
+        None,
+        description="For `envoy-config`: the ext_proc cluster's endpoints as comma-separated "
+        "host:port (sidecar replicas on other hosts, resolved by DNS); defaults to "
+        "127.0.0.1:<extproc port>.",
+    )
+    internal_host: str = Field(
+        "127.0.0.1",
+        description="Address Envoy's internal listener binds; only a private network (a "
+        "compose network) justifies another: the listener has no processor.",
+    )
     extproc_host: str = Field(
         "127.0.0.1",
         description="Address the ext_proc gRPC server binds (0.0.0.0 or :: in a pod that "
