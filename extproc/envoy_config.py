@@ -18,6 +18,10 @@ _TLS = """    transport_socket:
         "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
         sni: {host}"""
 
+_ENDPOINT = """        - endpoint:
+            address:
+              socket_address: {{ address: 127.0.0.1, port_value: {port} }}"""
+
 
 def render(settings: Settings) -> str:
     scheme, host, port, path = settings.backend_parts()
@@ -32,7 +36,7 @@ def render(settings: Settings) -> str:
         backend_root=path.removesuffix("/v1"),
         backend_tls=_TLS.format(host=host) if scheme == "https" else "",
         backend_timeout=f"{settings.backend_timeout_seconds:g}",
-        extproc_port=settings.extproc_port,
+        extproc_endpoints="\n".join(_ENDPOINT.format(port=p) for p in settings.extproc_ports()),
         internal_port=settings.backend_route_port(),
     )
 
