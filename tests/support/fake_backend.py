@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import contextvars
 import json
 import re
 import signal
@@ -54,6 +55,12 @@ from support.server_thread import ServerThread
 __all__ = ["BackendRecorder", "BackendThread", "FakeBackend", "RecordedRequest"]
 
 JSON = dict[str, Any]
+
+# When the request being answered on this connection began (its head read), so every
+# answer can say how long the backend itself took: the bench subtracts it
+# (`x-backend-handling-us`) to get the gateway's own latency.
+_received_at: contextvars.ContextVar[float] = contextvars.ContextVar("received_at", default=0.0)
+HANDLING_HEADER = "x-backend-handling-us"
 
 _REASONS = {
     200: "OK",
@@ -405,6 +412,7 @@ class FakeBackend:
         except asyncio.LimitOverrunError:
             await self._send_json(writer, 431, _error("headers too large", "invalid_request_error"))
             return False
+        _received_at.set(time.perf_counter())
         lines = head[:-4].decode("latin-1").split("\r\n")
         try:
             method, target, version = lines[0].split(" ", 2)
@@ -484,9 +492,11 @@ class FakeBackend:
         payload: bytes,
         keep_alive: bool = True,
     ) -> None:
+        handling_us = (time.perf_counter() - _received_at.get()) * 1e6
         head = (
             f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}\r\n"
             f"content-type: {content_type}\r\n"
+            f"{HANDLING_HEADER}: {handling_us:.0f}\r\n"
             f"content-length: {len(payload)}\r\n"
             f"connection: {'keep-alive' if keep_alive else 'close'}\r\n\r\n"
         ).encode()
