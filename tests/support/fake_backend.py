@@ -44,7 +44,7 @@ import re
 import signal
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +61,8 @@ JSON = dict[str, Any]
 # (`x-backend-handling-us`) to get the gateway's own latency.
 _received_at: contextvars.ContextVar[float] = contextvars.ContextVar("received_at", default=0.0)
 HANDLING_HEADER = "x-backend-handling-us"
+# model "ticker": one output_text.delta per tick, as a model server emits tokens.
+TICK_SECONDS = 0.01
 
 _REASONS = {
     200: "OK",
@@ -613,6 +615,10 @@ class FakeBackend:
             for data in head:
                 writer.write(_chunk(data))
             writer.write(_chunk(event({"type": "response.failed", "response": plan.failed()})))
+        elif model == "ticker":
+            for data in head:
+                writer.write(_chunk(data))
+            await self._tick(writer, plan, event)
         elif model == "stream-cut":
             for data in head:
                 writer.write(_chunk(data))
@@ -641,6 +647,22 @@ class FakeBackend:
         writer.write(b"0\r\n\r\n")
         await writer.drain()
         return keep_alive
+
+    @staticmethod
+    async def _tick(
+        writer: asyncio.StreamWriter, plan: _Plan, event: Callable[[JSON], bytes]
+    ) -> None:
+        """A model producing a token every TICK_SECONDS, each delta stamped with its send
+        time (`sent_ns`, CLOCK_MONOTONIC: one clock for every process on the host), so
+        the bench measures the delay a relay adds per event."""
+        for index, item in enumerate(plan.output):
+            for ev in _item_events(index, item):
+                if ev["type"] == "response.output_text.delta":
+                    await asyncio.sleep(TICK_SECONDS)
+                    ev["sent_ns"] = time.monotonic_ns()
+                writer.write(_chunk(event(ev)))
+                await writer.drain()
+        writer.write(_chunk(event({"type": "response.completed", "response": plan.completed()})))
 
     @staticmethod
     async def _write_chunky(writer: asyncio.StreamWriter, data: bytes) -> None:
