@@ -7,9 +7,9 @@ import asyncio
 import re
 import socket
 import tempfile
+import urllib.request
 from pathlib import Path
 
-import httpx
 from support.fake_backend import BackendThread
 from support.harness import EnvoyProcess, RedisServer, free_port
 from support.served_bodies import checked_sdk
@@ -41,7 +41,10 @@ def _consecutive_free_ports(count: int) -> int:
 
 
 def _creates_counted(metrics_port: int) -> float:
-    text = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
+    # The metrics port is not the gateway's API: read it plainly.
+    url = f"http://127.0.0.1:{metrics_port}/metrics"
+    with urllib.request.urlopen(url, timeout=10) as scraped:
+        text = scraped.read().decode()
     found = re.findall(
         r'^openresponses_requests_total\{code="200",operation="create_response"\} (\S+)$',
         text,
