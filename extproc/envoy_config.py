@@ -20,7 +20,9 @@ _TLS = """    transport_socket:
 
 
 def _endpoints(settings: Settings) -> str:
-    listed = settings.extproc_endpoints or f"127.0.0.1:{settings.extproc_port}"
+    # The workers `run` starts on this host, unless replicas elsewhere are named.
+    local = ",".join(f"127.0.0.1:{port}" for port in settings.extproc_ports())
+    listed = settings.extproc_endpoints or local
     lines = []
     for endpoint in listed.split(","):
         host, _, port = endpoint.strip().rpartition(":")

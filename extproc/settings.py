@@ -34,12 +34,21 @@ class Settings(BaseSettings):
         description="Envoy listener (127.0.0.1 only) the sidecar calls the backend through "
         "for tool-loop turns; defaults to port + 1.",
     )
-    extproc_port: int = Field(9002, description="The ext_proc gRPC port.")
+    extproc_port: int = Field(
+        9002, description="The ext_proc gRPC port (worker i of several listens on port + i)."
+    )
+    workers: int = Field(
+        1,
+        ge=1,
+        description="Sidecar processes `run` starts, each an endpoint of Envoy's ext_proc "
+        "cluster on extproc_port + i (metrics on metrics_port + i); one Python process "
+        "uses one core.",
+    )
     extproc_endpoints: str | None = Field(
         None,
         description="For `envoy-config`: the ext_proc cluster's endpoints as comma-separated "
         "host:port (sidecar replicas on other hosts, resolved by DNS); defaults to "
-        "127.0.0.1:<extproc port>.",
+        "the local workers (127.0.0.1:<extproc port + i>).",
     )
     internal_host: str = Field(
         "127.0.0.1",
@@ -124,6 +133,10 @@ class Settings(BaseSettings):
 
     def compaction_key_bytes(self) -> bytes | None:
         return None if self.compaction_key is None else _decoded(self.compaction_key)
+
+    def extproc_ports(self) -> list[int]:
+        """The ext_proc ports of the `workers` sidecar processes `run` starts."""
+        return [self.extproc_port + i for i in range(self.workers)]
 
     def backend_route_port(self) -> int:
         return self.internal_port or self.port + 1

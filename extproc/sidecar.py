@@ -19,6 +19,7 @@ from core.responses.file_inputs import FileInputSettings
 from core.tools.settings import ToolSettings
 from core.vector_stores.ingestion.embeddings import EmbeddingsClient
 from core.vector_stores.ingestion.worker import IngestionWorker
+from extproc.gc_tuning import settle_after_start
 from extproc.health import HealthReporter, Probe
 from extproc.metrics import Metrics
 from extproc.server import start_server
@@ -102,6 +103,7 @@ class Sidecar:
             asyncio.create_task(worker.run(self._stop)),
             asyncio.create_task(reaper.run(self._stop, s.file_reaper_interval_seconds)),
         ]
+        settle_after_start()  # no collector pass walks start-up objects again (tails)
 
     @property
     def address(self) -> str:

@@ -13,6 +13,7 @@ import os
 import random
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -21,6 +22,7 @@ import time
 from pathlib import Path
 
 import httpx
+from bench_streams import cpu_seconds, stream_rows, tail_rows
 from support.harness import ROOT, EnvoyProcess, RedisServer, SidecarProcess, free_port
 
 from extproc.envoy_config import render
@@ -30,6 +32,8 @@ DURATION = int(os.environ.get("BENCH_SECONDS", "5"))
 # Chunks in the vector-store rows (50,000 for the published table).
 VECTOR_CHUNKS = int(os.environ.get("BENCH_VECTOR_CHUNKS", "50000"))
 KEY = "Bearer bench"
+# Sequential requests at the tip of the 1,000-deep chain (the tail rows).
+TAIL_RUNS = int(os.environ.get("BENCH_TAIL_RUNS", "1000"))
 
 
 def start_backend() -> tuple[subprocess.Popen[str], int]:
@@ -87,11 +91,6 @@ def wrk(url: str, body: dict[str, object], connections: int) -> dict[str, float]
     assert requests and rps, out
     return {"rps": float(rps.group(1)), "p50": ms("50"), "p99": ms("99"),
             "requests": float(requests.group(1))}  # fmt: skip
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def time_to_first_event(url: str, runs: int = 200) -> float:
@@ -208,10 +207,111 @@ def vector_rows(base: str, chunks_wanted: int = 50_000) -> list[tuple[str, str, 
     ]
 
 
-def endpoints(common: dict[str, str]) -> dict[str, str]:
-    names = ("port", "admin_port", "extproc_port", "internal_port", "metrics_port")
+def endpoints(common: dict[str, str], workers: int = 1) -> dict[str, str]:
+    names = ("port", "admin_port", "internal_port", "metrics_port")
     ports = {name: str(free_port()) for name in names}
-    return {**common, **ports}
+    # The workers' ext_proc ports are consecutive (extproc_port + i).
+    ports["extproc_port"] = str(consecutive_ports(workers))
+    return {**common, **ports, "workers": str(workers)}
+
+
+def consecutive_ports(count: int) -> int:
+    while True:
+        first = free_port()
+        if all(_free(first + i) for i in range(1, count)):
+            return first
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def worker_sidecars(settings: dict[str, str]) -> list[SidecarProcess]:
+    """What `run` starts with OPENRESPONSES_WORKERS=N, one data dir each (the embedded
+    vector index is one process's; these rows never touch it)."""
+    base = int(settings["extproc_port"])
+    return [
+        SidecarProcess({**settings, "extproc_port": str(base + i), "metrics_port": "0",
+                        "data_dir": tempfile.mkdtemp(prefix="or-bench-w-")})
+        for i in range(int(settings["workers"]))
+    ]  # fmt: skip
+
+
+class Cpu:
+    """CPU seconds of a set of processes between two points."""
+
+    def __init__(self, **pids: int) -> None:
+        self.pids = pids
+        self.start = {name: cpu_seconds(pid) for name, pid in pids.items()}
+
+    def per_request_us(self, requests: float) -> dict[str, float]:
+        return {
+            name: (cpu_seconds(pid) - self.start[name]) / requests * 1e6
+            for name, pid in self.pids.items()
+        }
+
+
+def request_rows(
+    alone: EnvoyProcess,
+    alone_url: str,
+    gateway: EnvoyProcess,
+    gw_url: str,
+    sidecar: SidecarProcess,
+    redis: RedisServer,
+) -> list[tuple[str, str, str, str]]:
+    assert alone.process and gateway.process and sidecar.process and redis.process
+    body = {"model": "m", "input": "benchmark me"}
+    rows = []
+    for c in (1, 32):
+        cpu_alone = Cpu(envoy=alone.process.pid)
+        base = wrk(alone_url, body, c)
+        alone_us = cpu_alone.per_request_us(base["requests"])["envoy"]
+        cpu = Cpu(envoy=gateway.process.pid, sidecar=sidecar.process.pid,
+                  redis=redis.process.pid)  # fmt: skip
+        ours = wrk(gw_url, body, c)
+        us = cpu.per_request_us(ours["requests"])
+        ratio = ours["rps"] / base["rps"]
+        rows.append(
+            (f"POST, c={c}: req/s", f"{base['rps']:.0f}", f"{ours['rps']:.0f}", f"{ratio:.2f}x")
+        )
+        for q in ("p50", "p99"):
+            delta = f"+{ours[q] - base[q]:.2f} ms"
+            rows.append((f"POST, c={c}: {q} ms", f"{base[q]:.2f}", f"{ours[q]:.2f}", delta))
+        total = sum(us.values())
+        rows += [
+            (f"CPU per request, c={c}: Envoy", f"{alone_us:.0f} us", f"{us['envoy']:.0f} us",
+             f"+{us['envoy'] - alone_us:.0f} us (ext_proc's share in Envoy)"),
+            (f"CPU per request, c={c}: sidecar / Redis", "-",
+             f"{us['sidecar']:.0f} / {us['redis']:.0f} us", "-"),
+            (f"CPU per request, c={c}: all gateway processes", f"{alone_us:.0f} us",
+             f"{total:.0f} us", f"+{total - alone_us:.0f} us"),
+        ]  # fmt: skip
+    return rows
+
+
+def scaling_rows(common: dict[str, str], one_worker_rps: float) -> list[tuple[str, str, str, str]]:
+    """c=32 with two sidecar processes behind one Envoy, against one."""
+    settings = endpoints(common, workers=2)
+    sidecars = worker_sidecars(settings)
+    gateway = EnvoyProcess(settings)
+    try:
+        for sidecar in sidecars:
+            sidecar.start()
+        gateway.start()
+        url = f"http://127.0.0.1:{settings['port']}/v1/responses"
+        two = wrk(url, {"model": "m", "input": "benchmark me"}, 32)["rps"]
+    finally:
+        gateway.stop()
+        for sidecar in sidecars:
+            sidecar.stop()
+            shutil.rmtree(sidecar.settings["data_dir"], ignore_errors=True)
+    scale = f"{two / one_worker_rps:.2f}x"
+    return [("POST, c=32: req/s with 1 -> 2 workers", f"{one_worker_rps:.0f}", f"{two:.0f}", scale)]
 
 
 def main() -> None:
@@ -236,26 +336,15 @@ def main() -> None:
         assert sidecar.process is not None
         alone_url = f"http://127.0.0.1:{alone_settings['port']}/v1/responses"
         gw_url = f"http://127.0.0.1:{gw_settings['port']}/v1/responses"
-        body = {"model": "m", "input": "benchmark me"}
         build_chain(gw_url, 3)  # warm up scripts and connections
-        for c in (1, 32):
-            base = wrk(alone_url, body, c)
-            before = cpu_seconds(sidecar.process.pid)
-            ours = wrk(gw_url, body, c)
-            cpu_us = (cpu_seconds(sidecar.process.pid) - before) / ours["requests"] * 1e6
-            ratio = ours["rps"] / base["rps"]
-            rows.append(
-                (f"POST, c={c}: req/s", f"{base['rps']:.0f}", f"{ours['rps']:.0f}", f"{ratio:.2f}x")
-            )
-            for q in ("p50", "p99"):
-                delta = f"+{ours[q] - base[q]:.2f} ms"
-                rows.append((f"POST, c={c}: {q} ms", f"{base[q]:.2f}", f"{ours[q]:.2f}", delta))
-            rows.append((f"sidecar CPU per request, c={c}", "-", f"{cpu_us:.0f} us", "-"))
+        rows += request_rows(alone, alone_url, gateway, gw_url, sidecar, redis)
+        one_worker_rps = next(float(r[2]) for r in rows if r[0] == "POST, c=32: req/s")
         base_ttfe, ours_ttfe = time_to_first_event(alone_url), time_to_first_event(gw_url)
         delta = f"+{ours_ttfe - base_ttfe:.2f} ms"
         rows.append(
             ("SSE time to first event, p50 ms", f"{base_ttfe:.2f}", f"{ours_ttfe:.2f}", delta)
         )
+        rows += stream_rows(alone_url, gw_url, sidecar.process.pid)
         added: dict[int, float] = {}
         for depth in (1, 100, 1000):
             tip, history = build_chain(gw_url, depth)
@@ -267,6 +356,7 @@ def main() -> None:
             growth = f"+{added[depth]:.2f} ms ({added[depth] / added[1]:.2f}x depth 1)"
             name = f"chain depth {depth}, c=1: p50 ms"
             rows.append((name, f"{base_p50:.2f}", f"{ours_p50:.2f}", growth))
+        rows += tail_rows(alone_url, gw_url, inline, chained, 1000, TAIL_RUNS)
         gw_base = gw_url.removesuffix("/responses")
         added_conv: dict[int, float] = {}
         for size in (20, 1000):
@@ -280,6 +370,7 @@ def main() -> None:
             )
             name = f"conversation of {size} items, sequential: p50 ms"
             rows.append((name, f"{base_p50:.2f}", f"{ours_p50:.2f}", growth))
+        rows += scaling_rows(common, one_worker_rps)
         rows += vector_rows(gw_url.removesuffix("/responses"), VECTOR_CHUNKS)
     finally:
         gateway.stop()

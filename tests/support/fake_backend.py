@@ -38,12 +38,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import contextvars
 import json
 import re
 import signal
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,14 @@ from support.server_thread import ServerThread
 __all__ = ["BackendRecorder", "BackendThread", "FakeBackend", "RecordedRequest"]
 
 JSON = dict[str, Any]
+
+# When the request being answered on this connection began (its head read), so every
+# answer can say how long the backend itself took: the bench subtracts it
+# (`x-backend-handling-us`) to get the gateway's own latency.
+_received_at: contextvars.ContextVar[float] = contextvars.ContextVar("received_at", default=0.0)
+HANDLING_HEADER = "x-backend-handling-us"
+# model "ticker": one output_text.delta per tick, as a model server emits tokens.
+TICK_SECONDS = 0.01
 
 _REASONS = {
     200: "OK",
@@ -405,6 +414,7 @@ class FakeBackend:
         except asyncio.LimitOverrunError:
             await self._send_json(writer, 431, _error("headers too large", "invalid_request_error"))
             return False
+        _received_at.set(time.perf_counter())
         lines = head[:-4].decode("latin-1").split("\r\n")
         try:
             method, target, version = lines[0].split(" ", 2)
@@ -484,9 +494,11 @@ class FakeBackend:
         payload: bytes,
         keep_alive: bool = True,
     ) -> None:
+        handling_us = (time.perf_counter() - _received_at.get()) * 1e6
         head = (
             f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}\r\n"
             f"content-type: {content_type}\r\n"
+            f"{HANDLING_HEADER}: {handling_us:.0f}\r\n"
             f"content-length: {len(payload)}\r\n"
             f"connection: {'keep-alive' if keep_alive else 'close'}\r\n\r\n"
         ).encode()
@@ -603,6 +615,10 @@ class FakeBackend:
             for data in head:
                 writer.write(_chunk(data))
             writer.write(_chunk(event({"type": "response.failed", "response": plan.failed()})))
+        elif model == "ticker":
+            for data in head:
+                writer.write(_chunk(data))
+            await self._tick(writer, plan, event)
         elif model == "stream-cut":
             for data in head:
                 writer.write(_chunk(data))
@@ -631,6 +647,22 @@ class FakeBackend:
         writer.write(b"0\r\n\r\n")
         await writer.drain()
         return keep_alive
+
+    @staticmethod
+    async def _tick(
+        writer: asyncio.StreamWriter, plan: _Plan, event: Callable[[JSON], bytes]
+    ) -> None:
+        """A model producing a token every TICK_SECONDS, each delta stamped with its send
+        time (`sent_ns`, CLOCK_MONOTONIC: one clock for every process on the host), so
+        the bench measures the delay a relay adds per event."""
+        for index, item in enumerate(plan.output):
+            for ev in _item_events(index, item):
+                if ev["type"] == "response.output_text.delta":
+                    await asyncio.sleep(TICK_SECONDS)
+                    ev["sent_ns"] = time.monotonic_ns()
+                writer.write(_chunk(event(ev)))
+                await writer.drain()
+        writer.write(_chunk(event({"type": "response.completed", "response": plan.completed()})))
 
     @staticmethod
     async def _write_chunky(writer: asyncio.StreamWriter, data: bytes) -> None:
