@@ -91,7 +91,11 @@ def _message(item: dict[str, Any]) -> dict[str, Any]:
     if role in ("assistant", "system"):
         # Chat Completions takes text only in these roles' content.
         return {"role": role, "content": _text_of(content)}
-    return {"role": role, "content": [_part(part) for part in content]}
+    parts = [_part(part) for part in content]
+    if all(part["type"] == "text" for part in parts):
+        # Text alone as a plain string: servers without multimodal support take only that.
+        return {"role": role, "content": "".join(part["text"] for part in parts)}
+    return {"role": role, "content": parts}
 
 
 def _part(part: dict[str, Any]) -> dict[str, Any]:

@@ -32,7 +32,7 @@ def test_instructions_and_roles_become_messages() -> None:
         "messages": [
             {"role": "system", "content": "Be brief."},
             {"role": "system", "content": "Use French."},
-            {"role": "user", "content": [{"type": "text", "text": "Hi"}]},
+            {"role": "user", "content": "Hi"},
             {"role": "assistant", "content": "Salut"},
             {"role": "user", "content": "Again"},
         ],
