@@ -59,6 +59,9 @@ _DUPLEX_MODE = ProcessingMode(
 )
 
 
+_BACKEND_API = "x-openresponses-backend-api"
+
+
 class CreateResponse(Processor):
     def __init__(self, flow: CreateResponseFlow) -> None:
         self._flow = flow
@@ -74,11 +77,17 @@ class CreateResponse(Processor):
         set_headers = [("authorization", backend)] if backend and backend != client else []
         # The backend's spans join the request's trace as children of the gateway's span.
         set_headers += list(inject({}).items())
-        # The body is parsed on the way back, so it must not be compressed.
+        # Only the processor decides which backend API a create goes to: Envoy routes on
+        # this header (the chat route rewrites the path to /chat/completions).
+        remove = ["accept-encoding", _BACKEND_API]  # the body is parsed on the way back
+        if self._flow.chat:
+            set_headers.append((_BACKEND_API, "chat_completions"))
+            remove.pop()
         return headers_reply(
             response_phase=False,
-            header_mutation=mutation(set_headers, remove=("accept-encoding",)),
+            header_mutation=mutation(set_headers, remove=tuple(remove)),
             mode=_REQUEST_MODE,
+            reroute=self._flow.chat,
         )
 
     async def request_body(self, message: ProcessingRequest) -> ProcessingResponse | None:

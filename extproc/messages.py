@@ -74,8 +74,10 @@ def headers_reply(
     response_phase: bool,
     header_mutation: HeaderMutation | None = None,
     mode: ProcessingMode | None = None,
+    reroute: bool = False,
 ) -> ProcessingResponse:
-    headers = HeadersResponse(response=CommonResponse(header_mutation=header_mutation))
+    common = CommonResponse(header_mutation=header_mutation, clear_route_cache=reroute)
+    headers = HeadersResponse(response=common)
     if response_phase:
         return ProcessingResponse(response_headers=headers, mode_override=mode)
     return ProcessingResponse(request_headers=headers, mode_override=mode)

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
         description="Envoy listener (127.0.0.1 only) the sidecar calls the backend through "
         "for tool-loop turns; defaults to port + 1.",
     )
+    backend_api: Literal["responses", "chat_completions"] = Field(
+        "responses",
+        description="The backend's API: `responses` (/v1/responses) or `chat_completions` "
+        "(only /v1/chat/completions; the gateway translates both ways).",
+    )
     extproc_port: int = Field(
         9002, description="The ext_proc gRPC port (worker i of several listens on port + i)."
     )

@@ -72,7 +72,7 @@ class Sidecar:
             self._stores = stores = replace(stores, chunks=TracedChunkIndex(stores.chunks))
         # Tool-loop turns go through Envoy's loopback listener by default, so Envoy's
         # balancing, retries and timeouts apply to them too (OPENRESPONSES_INTERNAL_URL).
-        self._backend = BackendClient(s.follow_up_url(), s.backend_timeout_seconds)
+        self._backend = BackendClient(s.follow_up_url(), s.backend_timeout_seconds, s.backend_api)
         # Every replica must open the compaction items any other one sealed.
         compaction_key = s.compaction_key_bytes() or await shared_key(self._redis, "compaction")
         gateway = Gateway(

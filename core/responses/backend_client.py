@@ -14,6 +14,9 @@ from typing import Any
 import httpx
 import orjson
 
+from core.chat_completions.request import chat_request
+from core.chat_completions.response import response_object
+from core.chat_completions.stream import ChatSseTranslator
 from core.common.errors import BadGatewayError
 from core.common.telemetry import telemetry
 from core.common.tracing import client_span, inject
@@ -40,7 +43,11 @@ def backend_authorization(client: str | None, api_key: str | None) -> str | None
 
 
 class BackendClient:
-    def __init__(self, base_url: str, timeout: float) -> None:
+    def __init__(self, base_url: str, timeout: float, api: str = "responses") -> None:
+        # A backend with only /v1/chat/completions: requests and answers are translated
+        # here, so every caller (tool loops, summaries, retries) speaks Responses.
+        self.chat = api == "chat_completions"
+        self._path = "/chat/completions" if self.chat else "/responses"
         # vLLM serves its tokenizer on the server root, beside /v1 rather than under it.
         self._root = base_url.rstrip("/").removesuffix("/v1")
         self._client = httpx.AsyncClient(
@@ -57,14 +64,21 @@ class BackendClient:
         inject(headers)
         return headers
 
+    def outgoing(self, body: bytes, stream: bool) -> bytes:
+        """A Responses request body as this backend takes it."""
+        if not self.chat:
+            return body
+        return orjson.dumps(chat_request(orjson.loads(body), stream=stream))
+
     async def create(
         self, body: bytes, authorization: str | None, model: str | None = None
     ) -> dict[str, Any]:
         """One non-streaming `POST /v1/responses`; its response object."""
         with client_span(model) as span, _turn():
             headers = self._headers(authorization)
+            content = self.outgoing(body, stream=False)
             try:
-                answer = await self._client.post("/responses", content=body, headers=headers)
+                answer = await self._client.post(self._path, content=content, headers=headers)
             except httpx.HTTPError as error:
                 raise BadGatewayError(f"The backend could not be reached: {error}") from None
             span.set_attribute("http.response.status_code", answer.status_code)
@@ -76,7 +90,7 @@ class BackendClient:
                 response = None
             if not isinstance(response, dict):
                 raise BadGatewayError("The backend returned a response that is not a JSON object.")
-            return response
+            return response_object(response) if self.chat else response
 
     async def stream(
         self, body: bytes, authorization: str | None, model: str | None = None
@@ -84,15 +98,22 @@ class BackendClient:
         """One streaming `POST /v1/responses`: the SSE bytes as they come."""
         with client_span(model) as span, _turn():
             headers = self._headers(authorization)
+            content = self.outgoing(body, stream=True)
+            translator = ChatSseTranslator() if self.chat else None
             try:
                 async with self._client.stream(
-                    "POST", "/responses", content=body, headers=headers
+                    "POST", self._path, content=content, headers=headers
                 ) as answer:
                     span.set_attribute("http.response.status_code", answer.status_code)
                     if answer.status_code >= 400:
                         raise backend_error(answer.status_code, await answer.aread())
                     async for chunk in answer.aiter_raw():
-                        yield chunk
+                        if translator is None:
+                            yield chunk
+                        elif translated := translator.feed(chunk):
+                            yield translated
+                    if translator is not None:
+                        yield translator.finish()
             except httpx.HTTPError as error:
                 raise BadGatewayError(f"The backend stream broke off: {error}") from None
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import orjson
 
+from core.chat_completions.relay import ChatRelay
+from core.chat_completions.response import response_object
 from core.common.errors import BadGatewayError, InvalidRequestError
 from core.common.ids import new_id
 from core.common.tracing import describe_request, describe_response
@@ -140,7 +142,15 @@ class CreateResponseFlow:
         if window.item is not None:  # it leads the output, as the hosted API puts it
             self.leading.insert(0, window.item)
             self._compacted = [orjson.dumps(window.item)]
+        if self.chat:
+            assert self.backend is not None
+            return self.backend.outgoing(body, stream=request.stream)
         return body
+
+    @property
+    def chat(self) -> bool:
+        """Whether the backend speaks Chat Completions (see `BackendClient`)."""
+        return self.backend is not None and self.backend.chat
 
     async def _answer(
         self, answers: list[dict[str, Any]], context: bytes, turns: ToolTurns
@@ -224,9 +234,12 @@ class CreateResponseFlow:
     def relay(self) -> Relay:
         """The relay for a streamed answer: one that runs the tool loop when the request
         has server-side tools."""
+        relay: Relay
         if self.turns is None or self.backend is None:
-            return StreamRelay(self)
-        return ToolStreamRelay(self, self.turns, self.backend, self.authorization)
+            relay = StreamRelay(self)
+        else:
+            relay = ToolStreamRelay(self, self.turns, self.backend, self.authorization)
+        return ChatRelay(relay) if self.chat else relay
 
     def present(self, response: dict[str, Any]) -> None:
         assert self.request is not None
@@ -312,6 +325,8 @@ class CreateResponseFlow:
             response = None
         if not isinstance(response, dict):
             raise BadGatewayError("The backend returned a response that is not a JSON object.")
+        if self.chat:
+            response = response_object(response)
         if self.turns is not None:
             assert self.backend is not None
             response = await run_tool_loop(

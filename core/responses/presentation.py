@@ -59,6 +59,12 @@ def present(response: dict[str, Any], request: CreateRequest, response_id: str) 
     response.setdefault("tools", [])
     response.setdefault("tool_choice", "auto")
     response.setdefault("parallel_tool_calls", True)
+    for tool in response["tools"]:
+        if isinstance(tool, dict) and tool.get("type") == "function":
+            # As the hosted API echoes a function tool (a backend that does not echo the
+            # request's tools, such as a Chat Completions one, leaves these to the gateway).
+            tool.setdefault("strict", True)
+            tool.setdefault("parameters", None)
     conform(response, body.get("model"))
 
 

@@ -48,6 +48,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from support.fake_chat import chat_chunks, chat_completion, responses_body
 from support.fake_context import models_page, overflow_error, tokenize_answer
 from support.recording import Recorder, Recorders
 from support.server_thread import ServerThread
@@ -74,6 +75,7 @@ _REASONS = {
     500: "Internal Server Error",
 }
 _ROUTES = frozenset({"/v1/responses", "/responses"})
+_CHAT_ROUTES = frozenset({"/v1/chat/completions", "/chat/completions"})
 _MODELS = frozenset({"/v1/models", "/models"})
 _CHUNKY_SIZES = (7, 13, 1, 29, 3, 17, 2, 11, 5, 23)
 _CHUNKY_SUFFIX = " — ünïcödé ✓"
@@ -360,7 +362,9 @@ def _chunk(data: bytes) -> bytes:
 class FakeBackend:
     """Asyncio fake OpenAI-Responses server. Use from the loop that runs it."""
 
-    def __init__(self) -> None:
+    def __init__(self, chat_only: bool = False) -> None:
+        # A backend that serves only /v1/chat/completions (llama.cpp, TGI, ...).
+        self.chat_only = chat_only
         self.recorders: Recorders[RecordedRequest] = Recorders()
         self._server: asyncio.Server | None = None
         self._conns: set[asyncio.Task[None]] = set()
@@ -451,7 +455,8 @@ class FakeBackend:
             status, answer = tokenize_answer(body)
             await self._send_json(writer, status, answer, keep_alive)
             return keep_alive
-        if path not in _ROUTES:
+        chat = path in _CHAT_ROUTES
+        if (path in _ROUTES and self.chat_only) or (path not in _ROUTES and not chat):
             await self._send_json(
                 writer, 404, _error("not found", "invalid_request_error"), keep_alive
             )
@@ -464,6 +469,8 @@ class FakeBackend:
             err = _error("request body must be a JSON object", "invalid_request_error")
             await self._send_json(writer, 400, err, keep_alive)
             return keep_alive
+        if chat:
+            return await self._respond(writer, responses_body(body), headers, keep_alive, chat=True)
         return await self._respond(writer, body, headers, keep_alive)
 
     async def _read_body(self, reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
@@ -516,6 +523,7 @@ class FakeBackend:
         body: JSON,
         headers: dict[str, str],
         keep_alive: bool,
+        chat: bool = False,
     ) -> bool:
         model = str(body.get("model") or "")
         if model == "fail-400":
@@ -577,6 +585,8 @@ class FakeBackend:
             await asyncio.sleep(float(delay))
 
         plan = _Plan(body, model)
+        if chat:
+            return await self._respond_chat(writer, plan, body.get("stream") is True, keep_alive)
         if body.get("stream") is not True:
             await self._send_json(writer, 200, plan.completed(), keep_alive)
             return keep_alive
@@ -648,6 +658,26 @@ class FakeBackend:
         await writer.drain()
         return keep_alive
 
+    async def _respond_chat(
+        self, writer: asyncio.StreamWriter, plan: _Plan, stream: bool, keep_alive: bool
+    ) -> bool:
+        if not stream:
+            await self._send_json(writer, 200, chat_completion(plan.completed()), keep_alive)
+            return keep_alive
+        writer.write(
+            b"HTTP/1.1 200 OK\r\n"
+            b"content-type: text/event-stream\r\n"
+            b"transfer-encoding: chunked\r\n"
+            + (b"connection: keep-alive\r\n\r\n" if keep_alive else b"connection: close\r\n\r\n")
+        )
+        for piece in chat_chunks(plan.completed()):
+            writer.write(_chunk(b"data: " + _dumps(piece) + b"\n\n"))
+            await writer.drain()
+        writer.write(_chunk(b"data: [DONE]\n\n"))
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+        return keep_alive
+
     @staticmethod
     async def _tick(
         writer: asyncio.StreamWriter, plan: _Plan, event: Callable[[JSON], bytes]
@@ -690,8 +720,8 @@ class FakeBackend:
 class BackendThread(ServerThread[FakeBackend]):
     """Runs a FakeBackend in a daemon thread with its own event loop."""
 
-    def __init__(self) -> None:
-        super().__init__(FakeBackend(), "fake-backend")
+    def __init__(self, chat_only: bool = False) -> None:
+        super().__init__(FakeBackend(chat_only), "fake-backend")
 
     @property
     def backend(self) -> FakeBackend:

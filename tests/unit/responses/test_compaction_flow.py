@@ -28,6 +28,8 @@ SEALER = Sealer(b"s" * KEY_BYTES)
 class Summariser:
     """Plays the backend's summarising call: records it, answers `SUMMARY: <n> items`."""
 
+    chat = False  # a Responses backend
+
     def __init__(self) -> None:
         self.bodies: list[JSON] = []
 

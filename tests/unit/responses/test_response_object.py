@@ -92,7 +92,7 @@ def test_present_leaves_out_nulls_the_document_does_not_allow() -> None:
         ("instructions", "be brief"),
         ("temperature", 0.3),
         ("top_p", 0.9),
-        ("tools", [{"type": "function", "name": "f", "parameters": {}}]),
+        ("tools", [{"type": "function", "name": "f", "parameters": {}, "strict": True}]),
         ("tool_choice", "required"),
         ("parallel_tool_calls", False),
         ("max_output_tokens", 99),
@@ -207,3 +207,14 @@ def test_split_for_storage_without_output(output: dict[str, Any]) -> None:
     record, items = split_for_storage(response)
     assert items == []
     assert orjson.loads(record) == {"id": "r", "status": "failed"}
+
+
+def test_echoed_function_tools_get_the_hosted_apis_defaults() -> None:
+    request = parse_create_request(
+        orjson.dumps({"model": "m", "input": "x", "tools": [{"type": "function", "name": "f"}]})
+    )
+    response: dict[str, Any] = {"output": []}
+    present(response, request, "resp_1")
+    assert response["tools"] == [
+        {"type": "function", "name": "f", "strict": True, "parameters": None}
+    ]
