@@ -81,6 +81,16 @@ class Settings(BaseSettings):
         description="On SIGTERM, how long in-flight streams may take to finish (the health "
         "service reports NOT_SERVING meanwhile and no new stream is taken).",
     )
+    blob_url: str | None = Field(
+        None,
+        description="Where file contents live: file:///abs/dir (a shared volume for "
+        "replicas) or s3://bucket/prefix; defaults to the data dir.",
+    )
+    s3_endpoint_url: str | None = Field(
+        None,
+        description="The S3-compatible endpoint for an s3:// blob URL (MinIO, Ceph, R2); "
+        "credentials and region from the standard AWS_* variables.",
+    )
     redis_url: str | None = Field(None, description="External Redis; unset runs an embedded one.")
     data_dir: Path = Field(Path("./data"), description="Embedded Redis AOF and generated config.")
     tenant_header: str | None = Field(

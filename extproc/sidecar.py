@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from dataclasses import replace
 
 import grpc
@@ -12,7 +13,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from core.common.telemetry import install
 from core.files.expiry import FileReaper
 from core.gateway import Gateway
-from core.ports import Stores
+from core.ports import BlobStore, Stores
 from core.responses.backend_client import BackendClient
 from core.responses.compaction.seal import Sealer
 from core.responses.file_inputs import FileInputSettings
@@ -25,12 +26,16 @@ from extproc.metrics import Metrics
 from extproc.server import start_server
 from extproc.settings import Settings
 from extproc.tracing import configure_tracing
+from storage.blobs.s3 import S3BlobStore
+from storage.blobs.select import open_blob_store
 from storage.factory import build_stores
 from storage.redis.client import connect
 from storage.redis.shared_keys import shared_key
 from storage.traced_index import TracedChunkIndex
 
 __all__ = ["Sidecar"]
+
+log = logging.getLogger(__name__)
 
 
 class Sidecar:
@@ -40,6 +45,7 @@ class Sidecar:
         self._server: grpc.aio.Server | None = None
         self._embedder: EmbeddingsClient | None = None
         self._stores: Stores | None = None
+        self._blobs: BlobStore | None = None
         self._health: HealthReporter | None = None
         self._tracing: TracerProvider | None = None
         self._backend: BackendClient | None = None
@@ -60,6 +66,7 @@ class Sidecar:
         self._tracing = configure_tracing()
         await self._redis.ping()  # fail at start, not on the first request
         self._embedder, dense_size = await self._embeddings()
+        self._blobs = await open_blob_store(s.blob_url, s.data_dir.resolve(), s.s3_endpoint_url)
         self._stores = stores = await build_stores(
             self._redis,
             s.data_dir.resolve(),
@@ -67,6 +74,7 @@ class Sidecar:
             qdrant_api_key=s.qdrant_api_key,
             dense_size=dense_size,
             ingest_claim_after_seconds=s.ingest_claim_after_seconds,
+            blobs=self._blobs,
         )
         if self._tracing is not None:
             self._stores = stores = replace(stores, chunks=TracedChunkIndex(stores.chunks))
@@ -102,6 +110,7 @@ class Sidecar:
         self._workers += [
             asyncio.create_task(worker.run(self._stop)),
             asyncio.create_task(reaper.run(self._stop, s.file_reaper_interval_seconds)),
+            asyncio.create_task(self._reap_uploads()),
         ]
         settle_after_start()  # no collector pass walks start-up objects again (tails)
 
@@ -110,6 +119,19 @@ class Sidecar:
         s = self._settings
         host = f"[{s.extproc_host}]" if ":" in s.extproc_host else s.extproc_host
         return f"{host}:{s.extproc_port}"
+
+    async def _reap_uploads(self) -> None:
+        """Abort the multipart uploads of sidecars that died mid-upload (an hour is far
+        longer than any upload stays silent), at start and then hourly."""
+        if not isinstance(self._blobs, S3BlobStore):
+            return
+        while not self._stop.is_set():
+            try:
+                await self._blobs.reap_uploads(older_than_seconds=3600)
+            except Exception:
+                log.exception("reaping abandoned uploads failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), 3600)
 
     async def stop(self) -> None:
         """Graceful: NOT_SERVING at once (Envoy's health checks move traffic away), no new
@@ -125,6 +147,8 @@ class Sidecar:
                 await task
         if self._stores is not None:
             await self._stores.chunks.close()
+        if isinstance(self._blobs, S3BlobStore):
+            await self._blobs.close()
         if self._embedder is not None:
             await self._embedder.aclose()
         if self._backend is not None:

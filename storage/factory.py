@@ -6,7 +6,7 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from core.ports import Stores
+from core.ports import BlobStore, Stores
 from storage.blobs.local import LocalBlobStore
 from storage.qdrant.index import QdrantChunkIndex
 from storage.redis.connectors import RedisConnectorStore
@@ -28,6 +28,7 @@ async def build_stores(
     qdrant_api_key: str | None = None,
     dense_size: int | None = None,
     ingest_claim_after_seconds: float = 60.0,
+    blobs: BlobStore | None = None,
 ) -> Stores:
     """Redis for state, Qdrant (a server, or embedded under the data dir) for chunks,
     the data dir for file contents. The caller closes `stores.chunks` when done."""
@@ -44,7 +45,7 @@ async def build_stores(
         prompts=RedisPromptStore(redis),
         connectors=RedisConnectorStore(redis),
         files=RedisFileStore(redis),
-        blobs=LocalBlobStore(data_dir / "files"),
+        blobs=blobs or LocalBlobStore(data_dir / "files"),
         vector_stores=RedisVectorStoreStore(redis),
         chunks=index,
         ingest=queue,

@@ -3,6 +3,7 @@ scripted fake backend and a recorder of what it receives during one test."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -11,6 +12,7 @@ import redis
 from redis.asyncio import Redis
 from support.fake_backend import BackendRecorder, BackendThread
 from support.harness import RedisServer
+from support.s3_server import S3_ENV, S3Server
 
 from storage.redis.client import connect
 
@@ -58,3 +60,13 @@ def redis_sync(redis_server: RedisServer) -> Iterator[redis.Redis]:
     connection = redis.Redis.from_url(redis_server.url)
     yield connection
     connection.close()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """An S3-compatible server (moto) for the s3:// blob store; this process signs its
+    requests with the same test credentials the sidecars get."""
+    os.environ.update(S3_ENV)
+    server = S3Server().start()
+    yield server
+    server.stop()

@@ -4,6 +4,7 @@ run against their production implementations and the in-memory fakes alike."""
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from support.memory import (
     MemoryPromptStore,
     MemoryVectorStoreStore,
 )
+from support.s3_server import S3Server
 
 from core.common.ids import new_id
 from core.ports import (
@@ -30,6 +32,7 @@ from core.ports import (
     VectorStoreStore,
 )
 from storage.blobs.local import LocalBlobStore
+from storage.blobs.s3 import S3BlobStore
 from storage.redis.connectors import RedisConnectorStore
 from storage.redis.files import RedisFileStore
 from storage.redis.prompts import RedisPromptStore
@@ -55,9 +58,16 @@ def file_store(request: pytest.FixtureRequest, redis_client: Redis) -> FileStore
     return RedisFileStore(redis_client) if request.param == "production" else MemoryFileStore()
 
 
-@pytest.fixture(params=IMPLEMENTATIONS)
-def blob_store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
-    return LocalBlobStore(tmp_path) if request.param == "production" else MemoryBlobStore()
+@pytest.fixture(params=[*IMPLEMENTATIONS, "s3"])
+async def blob_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BlobStore]:
+    if request.param != "s3":
+        yield LocalBlobStore(tmp_path) if request.param == "production" else MemoryBlobStore()
+        return
+    server: S3Server = request.getfixturevalue("s3_server")
+    # Parts of 5 MiB (S3's smallest) so the contract's larger blobs go multipart too.
+    store = await S3BlobStore.open(f"s3://{server.bucket()}/blobs", server.url, 5 * 1024 * 1024)
+    yield store
+    await store.close()
 
 
 @pytest.fixture(params=IMPLEMENTATIONS)
