@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 
 from redis.exceptions import RedisError
 
-from core.common.errors import GatewayError, ServerError
+from core.common.errors import GatewayError, ServerError, UnavailableError
 from core.common.http import error_reply
 from core.common.telemetry import telemetry
 from extproc.messages import body_reply, headers_reply, immediate
@@ -62,7 +62,11 @@ class Processor:
             log.error("processing %s failed", phase, exc_info=error)
             if isinstance(error, RedisError | OSError):
                 telemetry().storage_error()
-            error = ServerError("The gateway failed to process the request.")
+                error = UnavailableError(
+                    "The gateway's storage is unavailable; retry the request shortly."
+                )
+            else:
+                error = ServerError("The gateway failed to process the request.")
         return immediate(error_reply(error))
 
     async def close(self) -> None:

@@ -91,6 +91,10 @@ class Settings(BaseSettings):
         description="The S3-compatible endpoint for an s3:// blob URL (MinIO, Ceph, R2); "
         "credentials and region from the standard AWS_* variables.",
     )
+    redis_cluster: bool = Field(
+        False,
+        description="Treat OPENRESPONSES_REDIS_URL as a seed node of a Redis Cluster.",
+    )
     redis_url: str | None = Field(None, description="External Redis; unset runs an embedded one.")
     data_dir: Path = Field(Path("./data"), description="Embedded Redis AOF and generated config.")
     tenant_header: str | None = Field(

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 class Sidecar:
     def __init__(self, settings: Settings, redis_url: str) -> None:
         self._settings = settings
-        self._redis = connect(redis_url)
+        self._redis = connect(redis_url, settings.redis_cluster)
         self._server: grpc.aio.Server | None = None
         self._embedder: EmbeddingsClient | None = None
         self._stores: Stores | None = None

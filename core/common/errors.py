@@ -11,6 +11,7 @@ __all__ = [
     "NotFoundError",
     "PayloadTooLargeError",
     "ServerError",
+    "UnavailableError",
     "UpstreamError",
     "error_body",
 ]
@@ -57,6 +58,13 @@ class PayloadTooLargeError(GatewayError):
 
 class ServerError(GatewayError):
     status = 500
+    type_ = "server_error"
+
+
+class UnavailableError(GatewayError):
+    """Storage cannot be reached (a Redis failover, say): worth retrying shortly."""
+
+    status = 503
     type_ = "server_error"
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from core.common.errors import PayloadTooLargeError
 from core.common.http import Call, Reply, Request, StreamedReply
@@ -201,6 +202,13 @@ async def test_an_upload_cut_off_is_aborted_on_close() -> None:
     await processor.request_body(body(b"abc", end=False))
     await processor.close()
     assert sink.aborted
+
+
+async def test_a_storage_outage_is_a_shaped_503() -> None:
+    outage = PassThrough().failure("request_headers", RedisConnectionError("refused"))
+    status, error = immediate(outage)
+    assert status == 503 and error["error"]["type"] == "server_error"
+    assert "retry" in error["error"]["message"]
 
 
 async def test_an_unexpected_failure_is_a_shaped_500() -> None:
