@@ -93,17 +93,19 @@ def wrk(url: str, body: dict[str, object], connections: int) -> dict[str, float]
             "requests": float(requests.group(1))}  # fmt: skip
 
 
-def time_to_first_event(url: str, runs: int = 200) -> float:
+def time_to_first_event(
+    url: str, runs: int = 200, body: dict[str, object] | None = None, marker: str = "event:"
+) -> float:
     """Median ms from sending a streaming request to reading its first SSE event."""
     samples = []
-    body = {"model": "m", "input": "stream please", "stream": True}
+    body = body or {"model": "m", "input": "stream please", "stream": True}
     with httpx.Client(headers={"Authorization": KEY}) as client:
         for _ in range(runs):
             started = time.perf_counter()
             with client.stream("POST", url, json=body) as response:
                 lines = response.iter_lines()
                 for line in lines:
-                    if line.startswith("event:"):
+                    if line.startswith(marker):
                         samples.append((time.perf_counter() - started) * 1000)
                         break
                 for _ in lines:  # read to the end so the connection is reused
@@ -205,6 +207,33 @@ def vector_rows(base: str, chunks_wanted: int = 50_000) -> list[tuple[str, str, 
         (f"ingestion, {total} chunks (embedded Qdrant, lexical)", "-", rate, "-"),
         (f"search p50 / p99 ms at {total} chunks", "-", latency, "-"),
     ]
+
+
+def chat_rows(common: dict[str, str], alone_url: str) -> list[tuple[str, str, str, str]]:
+    """A Chat Completions backend (OPENRESPONSES_BACKEND_API=chat_completions): Envoy alone
+    is sent the chat request itself; the gateway the Responses request it translates."""
+    settings = {**endpoints(common), "backend_api": "chat_completions"}
+    sidecar, gateway = SidecarProcess(settings), EnvoyProcess(settings)
+    chat_url = alone_url.removesuffix("/responses") + "/chat/completions"
+    gw_url = f"http://127.0.0.1:{settings['port']}/v1/responses"
+    chat = {"model": "m", "messages": [{"role": "user", "content": "hello there"}]}
+    ours = {"model": "m", "input": "hello there"}
+    rows = []
+    try:
+        sidecar.start()
+        gateway.start()
+        http_p50(gw_url, ours, 20)  # warm up
+        base, mine = http_p50(chat_url, chat), http_p50(gw_url, ours)
+        rows.append(("chat backend: POST stored, p50 ms", f"{base:.2f}", f"{mine:.2f}",
+                     f"+{mine - base:.2f} ms"))  # fmt: skip
+        base = time_to_first_event(chat_url, body={**chat, "stream": True}, marker="data:")
+        mine = time_to_first_event(gw_url, body={**ours, "stream": True})
+        rows.append(("chat backend: SSE time to first event, p50 ms", f"{base:.2f}",
+                     f"{mine:.2f}", f"+{mine - base:.2f} ms"))  # fmt: skip
+    finally:
+        gateway.stop()
+        sidecar.stop()
+    return rows
 
 
 def endpoints(common: dict[str, str], workers: int = 1) -> dict[str, str]:
@@ -345,6 +374,7 @@ def main() -> None:
             ("SSE time to first event, p50 ms", f"{base_ttfe:.2f}", f"{ours_ttfe:.2f}", delta)
         )
         rows += stream_rows(alone_url, gw_url, sidecar.process.pid)
+        rows += chat_rows(common, alone_url)
         added: dict[int, float] = {}
         for depth in (1, 100, 1000):
             tip, history = build_chain(gw_url, depth)
