@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
-from core.common.errors import BadGatewayError, GatewayError, InvalidRequestError
+from core.common.errors import BadGatewayError, InvalidRequestError
 from core.common.tracing import inject
 from core.responses.backend_errors import backend_error
 from core.responses.compaction.window import may_compact
@@ -29,7 +29,7 @@ from extproc.messages import (
     streamed_body,
     trailers_reply,
 )
-from extproc.processor import Processor
+from extproc.processor import Processor, client_error
 from extproc.protos import ProcessingMode, ProcessingRequest, ProcessingResponse
 
 __all__ = ["CreateResponse"]
@@ -179,7 +179,8 @@ class CreateResponse(Processor):
         return None
 
     def failure(self, phase: str, error: Exception) -> ProcessingResponse:
-        if isinstance(error, GatewayError) and phase == "response_body" and self._relay is None:
+        error = client_error(phase, error)
+        if phase == "response_body" and self._relay is None:
             # The answer is still held by Envoy: rewrite it rather than replace it, so
             # Envoy's local-reply mappers (meant for its own errors) leave it be.
             body = error.body()

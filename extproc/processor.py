@@ -56,21 +56,22 @@ class Processor:
 
     def failure(self, phase: str, error: Exception) -> ProcessingResponse:
         """The reply to a phase that raised: the client's error in the OpenAI shape."""
-        if not isinstance(error, GatewayError):
-            # A bug or a storage outage fails this request with a proper error body,
-            # never the server.
-            log.error("processing %s failed", phase, exc_info=error)
-            if isinstance(error, RedisError | OSError):
-                telemetry().storage_error()
-                error = UnavailableError(
-                    "The gateway's storage is unavailable; retry the request shortly."
-                )
-            else:
-                error = ServerError("The gateway failed to process the request.")
-        return immediate(error_reply(error))
+        return immediate(error_reply(client_error(phase, error)))
 
     async def close(self) -> None:
         """Envoy ended the stream (finished, or reset by either side)."""
+
+
+def client_error(phase: str, error: Exception) -> GatewayError:
+    """What the client is told of a failure: a bug or a storage outage fails the request
+    with a proper error body, never the server."""
+    if isinstance(error, GatewayError):
+        return error
+    log.error("processing %s failed", phase, exc_info=error)
+    if isinstance(error, RedisError | OSError):
+        telemetry().storage_error()
+        return UnavailableError("The gateway's storage is unavailable; retry the request shortly.")
+    return ServerError("The gateway failed to process the request.")
 
 
 class PassThrough(Processor):

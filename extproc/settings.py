@@ -95,6 +95,12 @@ class Settings(BaseSettings):
         False,
         description="Treat OPENRESPONSES_REDIS_URL as a seed node of a Redis Cluster.",
     )
+    redis_wait_replicas: int = Field(
+        0,
+        ge=0,
+        description="Replicas that must confirm a stored response, appended conversation "
+        "items or a file record (Redis WAIT, 1 s) before the client is answered; 0: none.",
+    )
     redis_url: str | None = Field(None, description="External Redis; unset runs an embedded one.")
     data_dir: Path = Field(Path("./data"), description="Embedded Redis AOF and generated config.")
     tenant_header: str | None = Field(

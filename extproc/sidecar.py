@@ -75,6 +75,7 @@ class Sidecar:
             dense_size=dense_size,
             ingest_claim_after_seconds=s.ingest_claim_after_seconds,
             blobs=self._blobs,
+            wait_replicas=s.redis_wait_replicas,
         )
         if self._tracing is not None:
             self._stores = stores = replace(stores, chunks=TracedChunkIndex(stores.chunks))

@@ -11,6 +11,7 @@ from storage.blobs.local import LocalBlobStore
 from storage.qdrant.index import QdrantChunkIndex
 from storage.redis.connectors import RedisConnectorStore
 from storage.redis.conversations import RedisConversationStore
+from storage.redis.durability import Durability
 from storage.redis.files import RedisFileStore
 from storage.redis.ingest_queue import IngestQueue
 from storage.redis.prompts import RedisPromptStore
@@ -29,6 +30,7 @@ async def build_stores(
     dense_size: int | None = None,
     ingest_claim_after_seconds: float = 60.0,
     blobs: BlobStore | None = None,
+    wait_replicas: int = 0,
 ) -> Stores:
     """Redis for state, Qdrant (a server, or embedded under the data dir) for chunks,
     the data dir for file contents. The caller closes `stores.chunks` when done."""
@@ -37,14 +39,15 @@ async def build_stores(
     else:
         index = QdrantChunkIndex(path=data_dir / "qdrant", dense_size=dense_size)
     await index.start()
+    durability = Durability(redis, wait_replicas)
     queue = IngestQueue(redis, claim_after_ms=int(ingest_claim_after_seconds * 1000))
     await queue.ensure_group()
     return Stores(
-        responses=RedisResponseStore(redis),
-        conversations=RedisConversationStore(redis),
+        responses=RedisResponseStore(redis, durability),
+        conversations=RedisConversationStore(redis, durability),
         prompts=RedisPromptStore(redis),
         connectors=RedisConnectorStore(redis),
-        files=RedisFileStore(redis),
+        files=RedisFileStore(redis, durability),
         blobs=blobs or LocalBlobStore(data_dir / "files"),
         vector_stores=RedisVectorStoreStore(redis),
         chunks=index,

@@ -20,6 +20,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from core.ports import ItemPage
+from storage.redis.durability import Durability
 from storage.tenant_keys import tenant_prefix
 
 __all__ = ["RedisConversationStore"]
@@ -134,7 +135,8 @@ def _flatten(items: list[tuple[str, bytes]]) -> list[Any]:
 
 
 class RedisConversationStore:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, durability: Durability | None = None) -> None:
+        self._durability = durability or Durability(redis)
         self._redis = redis
         self._append = redis.register_script(_APPEND)
         self._range = redis.register_script(_RANGE)
@@ -153,6 +155,7 @@ class RedisConversationStore:
         p, key = self._keys(tenant, conversation_id)
         args = [p, conversation_id, "0", record, *_flatten(items)]
         await self._append(keys=[key], args=args)
+        await self._durability.confirm(key)
 
     async def get(self, tenant: str, conversation_id: str) -> bytes | None:
         _, key = self._keys(tenant, conversation_id)
@@ -179,7 +182,10 @@ class RedisConversationStore:
         p, key = self._keys(tenant, conversation_id)
         args = [p, conversation_id, "1", "", *_flatten(items)]
         found: Any = await self._append(keys=[key], args=args)
-        return None if found == 0 else [taken.decode() for taken in found]
+        if found == 0:
+            return None
+        await self._durability.confirm(key)
+        return [taken.decode() for taken in found]
 
     async def context(self, tenant: str, conversation_id: str) -> tuple[bytes, int] | None:
         p, key = self._keys(tenant, conversation_id)

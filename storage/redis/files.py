@@ -14,6 +14,7 @@ import orjson
 from redis.asyncio import Redis
 
 from core.ports import ItemPage
+from storage.redis.durability import Durability
 from storage.tenant_keys import tenant_prefix
 
 __all__ = ["EXPIRY_INDEX", "RedisFileStore"]
@@ -57,7 +58,8 @@ return out
 
 
 class RedisFileStore:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, durability: Durability | None = None) -> None:
+        self._durability = durability or Durability(redis)
         self._redis = redis
         self._list = redis.register_script(_LIST)
 
@@ -74,6 +76,7 @@ class RedisFileStore:
             pipe.set(f"{p}f:{file['id']}", orjson.dumps(file))
             pipe.zadd(f"{p}fi", {file["id"]: sequence})
             await pipe.execute()
+        await self._durability.confirm(f"{p}f:{file['id']}")
 
     async def get(self, tenant: str, file_id: str) -> dict[str, Any] | None:
         found = await self._redis.get(f"{tenant_prefix(tenant)}f:{file_id}")

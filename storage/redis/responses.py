@@ -38,6 +38,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from core.ports import ChainContext, ConversationMark, StoredResponse
+from storage.redis.durability import Durability
 from storage.redis.recent_contexts import RecentContexts
 from storage.tenant_keys import tenant_prefix
 
@@ -151,7 +152,8 @@ def _mark(conversation: bytes, position: bytes) -> ConversationMark | None:
 
 
 class RedisResponseStore:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, durability: Durability | None = None) -> None:
+        self._durability = durability or Durability(redis)
         self._redis = redis
         self._load_context = redis.register_script(_LOAD_CONTEXT)
         self._save = redis.register_script(_SAVE)
@@ -209,6 +211,7 @@ class RedisResponseStore:
             # prefix, if any, is anchored again rather than copied).
             args = [p, response_id, record, "", "", 0, *mark]
             saved = await self._save(keys=keys, args=[*args, context, *own, tool_lists])
+        await self._durability.confirm(keys[0])
         items = (context + own[0] + own[1])[:-1]
         anchor = (saved[0].decode(), int(saved[1]), response_id)
         self._recent.put(keys[0], ChainContext(items, anchor, conversation))
