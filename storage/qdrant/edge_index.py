@@ -47,7 +47,9 @@ log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 
-_UPSERT_BATCH = 1024
+# The binding holds the GIL through a write: small batches keep a search queued behind
+# ingestion waiting milliseconds, not tens of them.
+_UPSERT_BATCH = 256
 _SCROLL_PAGE = 1024
 # As in `QdrantChunkIndex`: candidates each retriever contributes to a fused ranking.
 _FUSION_CANDIDATES_PER_HIT = 2

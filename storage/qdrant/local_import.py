@@ -2,9 +2,11 @@
 
 Releases before the embedded engine kept the index in `<data dir>/qdrant` through
 qdrant-client's pure-Python local mode. On the first start with the embedded engine the
-points of the collection matching the current configuration are copied, vectors and
-payloads as they are, into the new shard; the old directory is then renamed to
-`qdrant.imported` (kept, not deleted) so the copy runs once and nothing is lost.
+points of the collection matching the current configuration (lexical only, or the
+embedding size) are copied, vectors and payloads as they are, into the new shard; the old
+directory is then renamed to `qdrant.imported` (kept, not deleted) so the copy runs once
+and nothing is lost. An old index without that collection is left in place, with a warning
+on each start, for a start with its own configuration to import.
 """
 
 from __future__ import annotations
@@ -38,22 +40,28 @@ async def import_local_mode(old_dir: Path, index: EdgeChunkIndex) -> int:
     # Read on the engine's own thread, one page at a time, and written as read.
     client = await index.run_blocking(lambda: QdrantClient(path=str(old_dir)))
     try:
-        if await index.run_blocking(lambda: client.collection_exists(collection)):
-            offset: models.ExtendedPointId | None = None
-            while True:
-                page, offset = await index.run_blocking(_page_reader(client, collection, offset))
-                await index.write_points([_edge_point(record) for record in page])
-                copied += len(page)
-                if offset is None:
-                    break
+        if not await index.run_blocking(lambda: client.collection_exists(collection)):
+            log.warning(
+                "the old local-mode index at %s has no %s collection (it was written with "
+                "another embeddings setting); left as it is, nothing imported",
+                old_dir,
+                collection,
+            )
+            return 0
+        offset: models.ExtendedPointId | None = None
+        while True:
+            page, offset = await index.run_blocking(_page_reader(client, collection, offset))
+            await index.write_points([_edge_point(record) for record in page])
+            copied += len(page)
+            if offset is None:
+                break
     finally:
         await index.run_blocking(client.close)
     target = old_dir.with_name(old_dir.name + ".imported")
     old_dir.rename(target)
     log.warning(
         "copied %d chunks of %s from the old local-mode index into the embedded engine; "
-        "the old index is kept at %s (other embedding sizes' collections too) and may be "
-        "deleted",
+        "the old index is kept at %s and may be deleted",
         copied,
         collection,
         target,
