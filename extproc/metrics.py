@@ -6,7 +6,7 @@ set) and `code` the HTTP status the client got; no ids, tenants or model names.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 __all__ = ["Metrics"]
 
@@ -62,6 +62,12 @@ class Metrics:
         self._chunks = Counter(
             "openresponses_indexed_chunks", "Chunks indexed.", registry=self.registry
         )
+        self._queue = Gauge(
+            "openresponses_ingestion_queue_depth",
+            "Vector-store files waiting to be ingested or being ingested, across every "
+            "replica sharing the Redis (as this sidecar last read it).",
+            registry=self.registry,
+        )
         self._storage_errors = Counter(
             "openresponses_storage_errors",
             "Requests that failed because storage (Redis, the index) did.",
@@ -79,6 +85,9 @@ class Metrics:
     def ingested(self, outcome: str, chunks: int) -> None:
         self._files.labels(outcome).inc()
         self._chunks.inc(chunks)
+
+    def ingest_queue(self, depth: int) -> None:
+        self._queue.set(depth)
 
     def storage_error(self) -> None:
         self._storage_errors.inc()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import replace
 
 import grpc
 from opentelemetry.sdk.trace import TracerProvider
@@ -26,6 +27,7 @@ from extproc.tracing import configure_tracing
 from storage.factory import build_stores
 from storage.redis.client import connect
 from storage.redis.shared_keys import shared_key
+from storage.traced_index import TracedChunkIndex
 
 __all__ = ["Sidecar"]
 
@@ -65,6 +67,8 @@ class Sidecar:
             dense_size=dense_size,
             ingest_claim_after_seconds=s.ingest_claim_after_seconds,
         )
+        if self._tracing is not None:
+            self._stores = stores = replace(stores, chunks=TracedChunkIndex(stores.chunks))
         # Tool-loop turns go through Envoy's loopback listener by default, so Envoy's
         # balancing, retries and timeouts apply to them too (OPENRESPONSES_INTERNAL_URL).
         self._backend = BackendClient(s.follow_up_url(), s.backend_timeout_seconds)

@@ -9,9 +9,11 @@ from collections.abc import Mapping
 
 from opentelemetry import context, propagate, trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 from opentelemetry.trace import Span, SpanKind
 
 __all__ = ["configure_tracing", "exporting", "start_request_span"]
@@ -30,9 +32,17 @@ def configure_tracing() -> TracerProvider | None:
     ):
         return None
     service = os.environ.get("OTEL_SERVICE_NAME", "openresponses-gw")
-    provider = TracerProvider(resource=Resource.create({"service.name": service}))
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    resource = Resource.create({"service.name": service})
+    provider = TracerProvider(resource=resource)
+    exported = BatchSpanProcessor(OTLPSpanExporter())
+    provider.add_span_processor(exported)
     trace.set_tracer_provider(provider)
+    # Redis commands are spans only inside a request's trace: health probes and the
+    # ingestion worker's polling would otherwise each be a trace of their own. The
+    # instrumentation records commands with their arguments replaced by `?`.
+    commands = TracerProvider(resource=resource, sampler=ParentBased(root=ALWAYS_OFF))
+    commands.add_span_processor(exported)
+    RedisInstrumentor().instrument(tracer_provider=commands)
     _exporting[0] = True
     return provider
 

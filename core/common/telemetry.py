@@ -21,6 +21,9 @@ class Telemetry(Protocol):
     def ingested(self, outcome: str, chunks: int) -> None:
         """One vector-store file ingested (`outcome`: completed, failed, cancelled)."""
 
+    def ingest_queue(self, depth: int) -> None:
+        """The ingestion jobs not yet done, across every replica, as this one last saw."""
+
     def storage_error(self) -> None:
         """A request failed because storage (Redis, the index) did."""
 
@@ -33,6 +36,9 @@ class _Nothing:
         return None
 
     def ingested(self, outcome: str, chunks: int) -> None:
+        return None
+
+    def ingest_queue(self, depth: int) -> None:
         return None
 
     def storage_error(self) -> None:

@@ -110,3 +110,6 @@ class JobQueue(Protocol):
     async def take(self, block_ms: int) -> tuple[str, dict[str, Any]] | None: ...
 
     async def done(self, entry_id: str) -> None: ...
+
+    async def depth(self) -> int:
+        """Jobs not yet done: waiting, or being worked on by some replica."""

@@ -54,6 +54,10 @@ class IngestQueue:
             await self.done(entry_id.decode())
         return None
 
+    async def depth(self) -> int:
+        # Done entries are deleted, so the stream's length is what is still to do.
+        return int(await self._redis.xlen(_STREAM))
+
     async def done(self, entry_id: str) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.xack(_STREAM, _GROUP, entry_id)

@@ -130,3 +130,9 @@ def test_tool_calls_turns_and_first_bytes_are_measured(
     assert _count(after, turns, outcome="ok") - _count(before, turns, outcome="ok") == 1
     first = "openresponses_first_byte_seconds_count"
     assert _count(after, first) - _count(before, first) == 1
+
+
+def test_the_ingestion_queue_depth_is_reported(stack: Stack) -> None:
+    # The worker reports the queue's length at every poll; an idle queue reads 0.
+    depth = ("openresponses_ingestion_queue_depth", frozenset())
+    wait_until(lambda: _scrape(stack).get(depth) == 0.0, 10, "the queue depth")

@@ -13,6 +13,7 @@ from support.fake_backend import BackendRecorder, BackendThread
 from support.harness import RedisServer, Stack, wait_until
 from support.mcp_servers import McpServerProcess
 from support.otlp_receiver import OtlpReceiver, ReceivedSpan
+from support.vector_fixtures import upload, wait_ingested
 
 _TRACE = "0af7651916cd43dd8448eb211c80319c"
 _PARENT = "b7ad6b7169203331"
@@ -27,17 +28,21 @@ def receiver() -> Iterator[OtlpReceiver]:
 
 
 @pytest.fixture
-def traced(
-    backend: BackendThread, redis_server: RedisServer, receiver: OtlpReceiver
-) -> Iterator[Stack]:
+def traced(backend: BackendThread, receiver: OtlpReceiver) -> Iterator[Stack]:
     env = {
         "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
         "OTEL_BSP_SCHEDULE_DELAY": "50",  # export within 50 ms, not 5 s
         "OTEL_SERVICE_NAME": "gw-under-test",
     }
-    stack = Stack(f"{backend.url}/v1", redis_server.url, env=env, mcp_allowed_hosts="127.0.0.1")
-    with stack.start():
-        yield stack
+    # A Redis of its own: the ingestion queue is shared by every sidecar on one Redis, and
+    # the suite's other stacks keep their files in other data dirs.
+    redis = RedisServer().start()
+    stack = Stack(f"{backend.url}/v1", redis.url, env=env, mcp_allowed_hosts="127.0.0.1")
+    try:
+        with stack.start():
+            yield stack
+    finally:
+        redis.stop()
 
 
 def _spans_until(receiver: OtlpReceiver, wanted: int) -> list[ReceivedSpan]:
@@ -125,3 +130,37 @@ def test_no_endpoint_no_export(stack: Stack) -> None:
     # The suite's own stacks run without OTEL_* variables: nothing is configured.
     assert not any(key.startswith("OTEL_EXPORTER") for key in os.environ)
     assert "OTEL" not in str(stack.settings)
+
+
+def test_storage_work_is_children_without_contents(
+    traced: Stack, receiver: OtlpReceiver, make_sdk: Callable[..., openai.OpenAI]
+) -> None:
+    client = make_sdk(traced.base_url, "sk-trace-storage", max_retries=0)
+    store = client.vector_stores.create(name="traced")
+    uploaded = upload(client, "t.txt", "A private paragraph about quokkas.")
+    client.vector_stores.files.create(vector_store_id=store.id, file_id=uploaded.id)
+    ingested = wait_ingested(client, store.id, uploaded.id)
+    assert ingested.status == "completed", ingested.last_error
+    client.vector_stores.search(vector_store_id=store.id, query="quokkas")
+
+    def search_span() -> list[ReceivedSpan]:
+        return [
+            s
+            for s in receiver.received()
+            if s.attributes.get("openresponses.operation") == "search_vector_store"
+        ]
+
+    wait_until(lambda: bool(search_span()), 10, "the search's span")
+    [server] = search_span()
+    children = [s for s in receiver.received() if s.parent_span_id == server.span_id]
+    query = next(s for s in children if s.attributes.get("db.system.name") == "qdrant")
+    redis = [s for s in children if s.attributes.get("db.system") == "redis"]
+    assert query.name == "query chunks" and query.attributes["db.operation.name"] == "query"
+    assert redis, "the store's record is read from Redis inside the request"
+    assert {s.trace_id for s in (query, *redis)} == {server.trace_id}
+    assert "quokkas" not in repr(receiver.received())
+    assert store.id not in repr([s.attributes for s in redis])  # arguments are elided
+    # Redis work outside any request (health probes, the ingestion worker) is no trace.
+    assert all(
+        s.parent_span_id for s in receiver.received() if s.attributes.get("db.system") == "redis"
+    )

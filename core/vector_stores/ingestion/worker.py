@@ -53,6 +53,7 @@ class IngestionWorker:
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
+                telemetry().ingest_queue(await self._stores.ingest.depth())
                 taken = await self._stores.ingest.take(block_ms=500)
                 if taken is None:
                     continue

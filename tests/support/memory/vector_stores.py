@@ -105,6 +105,9 @@ class MemoryJobQueue:
         self._ids = itertools.count(1)
         self._arrived = asyncio.Condition()
 
+    async def depth(self) -> int:
+        return len(self._waiting) + len(self._taken)
+
     async def put(self, job: dict[str, Any]) -> None:
         async with self._arrived:
             self._waiting[f"{next(self._ids)}-0"] = orjson.dumps(job)
