@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     ingest_claim_after_seconds: float = Field(
         60.0, gt=0, description="How long an ingestion job may stall before another takes it."
     )
+    ingest_concurrency: int = Field(
+        4, ge=1, le=64, description="Files one sidecar ingests at the same time."
+    )
     file_reaper_interval_seconds: float = Field(
         60.0, gt=0, description="How often expired files are deleted."
     )

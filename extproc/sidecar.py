@@ -108,8 +108,12 @@ class Sidecar:
         self._server = await start_server(gateway, self.address, self._health, metrics)
         worker = IngestionWorker(stores, self._embedder)
         reaper = FileReaper(stores, gateway.on_file_deleted)
+        # Several files at once: one file's embedding requests and engine writes overlap
+        # another's parsing, and a large file does not hold up the small ones behind it.
         self._workers += [
-            asyncio.create_task(worker.run(self._stop)),
+            asyncio.create_task(worker.run(self._stop)) for _ in range(s.ingest_concurrency)
+        ]
+        self._workers += [
             asyncio.create_task(reaper.run(self._stop, s.file_reaper_interval_seconds)),
             asyncio.create_task(self._reap_uploads()),
         ]

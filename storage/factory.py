@@ -8,7 +8,9 @@ from redis.asyncio import Redis
 
 from core.ports import BlobStore, Stores
 from storage.blobs.local import LocalBlobStore
+from storage.qdrant.edge_index import EdgeChunkIndex
 from storage.qdrant.index import QdrantChunkIndex
+from storage.qdrant.local_import import import_local_mode
 from storage.redis.connectors import RedisConnectorStore
 from storage.redis.conversations import RedisConversationStore
 from storage.redis.durability import Durability
@@ -32,13 +34,17 @@ async def build_stores(
     blobs: BlobStore | None = None,
     wait_replicas: int = 0,
 ) -> Stores:
-    """Redis for state, Qdrant (a server, or embedded under the data dir) for chunks,
-    the data dir for file contents. The caller closes `stores.chunks` when done."""
+    """Redis for state, Qdrant (a server, or the embedded engine under the data dir) for
+    chunks, the data dir for file contents. The caller closes `stores.chunks` when done."""
+    index: QdrantChunkIndex | EdgeChunkIndex
     if qdrant_url:
         index = QdrantChunkIndex(url=qdrant_url, api_key=qdrant_api_key, dense_size=dense_size)
+        await index.start()
     else:
-        index = QdrantChunkIndex(path=data_dir / "qdrant", dense_size=dense_size)
-    await index.start()
+        index = EdgeChunkIndex(path=data_dir / "vectors", dense_size=dense_size)
+        await index.start()
+        # an index an older release kept in qdrant-client's local mode is carried over once
+        await import_local_mode(data_dir / "qdrant", index)
     durability = Durability(redis, wait_replicas)
     queue = IngestQueue(redis, claim_after_ms=int(ingest_claim_after_seconds * 1000))
     await queue.ensure_group()

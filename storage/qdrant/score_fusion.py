@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-from qdrant_client import models
+from typing import Any, Protocol
 
 __all__ = ["weighted_fusion"]
 
 
+class Scored(Protocol):
+    """A scored point of either engine (qdrant-client's or the embedded one's)."""
+
+    @property
+    def id(self) -> Any: ...
+
+    @property
+    def score(self) -> float: ...
+
+    @property
+    def payload(self) -> dict[str, Any] | None: ...
+
+
 def weighted_fusion(
-    by_dense: Sequence[models.ScoredPoint],
-    by_lexical: Sequence[models.ScoredPoint],
+    by_dense: Sequence[Scored],
+    by_lexical: Sequence[Scored],
     weights: tuple[float, float],
 ) -> list[tuple[float, dict[str, Any]]]:
     """Fuse two rankings as `dense_weight * dense + lexical_weight * lexical`.
@@ -24,8 +35,8 @@ def weighted_fusion(
     every chunk, so its own minimum stands for the ones it left out. Fused scores rank
     within one query; they are not comparable across queries.
     """
-    fused: dict[models.ExtendedPointId, float] = {}
-    payloads: dict[models.ExtendedPointId, dict[str, Any]] = {}
+    fused: dict[Any, float] = {}
+    payloads: dict[Any, dict[str, Any]] = {}
     for weight, points, floor in ((weights[0], by_dense, None), (weights[1], by_lexical, 0.0)):
         if not points:
             continue

@@ -14,8 +14,8 @@ import contextlib
 import errno
 import io
 import os
-import pickle
-import sqlite3
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +23,7 @@ from typing import Any
 
 import docx
 import openai
+import qdrant_edge
 
 from support.harness import RedisServer, Stack, wait_until
 from support.served_bodies import checked_sdk
@@ -74,15 +75,38 @@ def blob_path(stack: Stack, file_id: str) -> Path:
 
 
 def stored_chunks(stack: Stack, store_id: str) -> list[dict[str, Any]]:
-    """Payloads of the store's points as Qdrant local mode keeps them on disk (read-only)."""
+    """Payloads of the store's points as the embedded engine keeps them on disk.
+
+    The running sidecar holds its shards (their write-ahead log is locked), so a copy of
+    each is opened instead; opening replays the copied log, writes not yet flushed included.
+    """
     found: list[dict[str, Any]] = []
-    for db in (Path(stack.settings["data_dir"]) / "qdrant").glob("collection/*/storage.sqlite"):
-        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as con:
-            for (blob,) in con.execute("SELECT point FROM points"):
-                payload = pickle.loads(blob).payload or {}
-                if payload.get("vector_store_id") == store_id:
-                    found.append(payload)
-    return found
+    for shard_dir in (Path(stack.settings["data_dir"]) / "vectors").glob("chunks_*"):
+        with tempfile.TemporaryDirectory() as scratch:
+            copy = Path(scratch) / shard_dir.name
+            shutil.copytree(shard_dir, copy)
+            shard = qdrant_edge.EdgeShard.load(str(copy))
+            try:
+                scope = qdrant_edge.Filter(
+                    must=[
+                        qdrant_edge.FieldCondition(
+                            "vector_store_id", match=qdrant_edge.MatchValue(store_id)
+                        )
+                    ]
+                )
+                offset: Any = None
+                while True:
+                    page, offset = shard.scroll(
+                        qdrant_edge.ScrollRequest(
+                            offset=offset, limit=1000, filter=scope, with_payload=True
+                        )
+                    )
+                    found.extend(record.payload or {} for record in page)
+                    if offset is None:
+                        break
+            finally:
+                shard.close()
+    return sorted(found, key=lambda payload: (payload["file_id"], payload["chunk_index"]))
 
 
 def wait_ingested(

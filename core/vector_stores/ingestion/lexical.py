@@ -13,6 +13,7 @@ which only blurs scores slightly.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections import Counter
@@ -52,6 +53,9 @@ def terms(text: str) -> list[str]:
     ]
 
 
+# Vocabularies repeat heavily across chunks: hashing each distinct term once is most of
+# the cost of a document vector saved.
+@functools.lru_cache(maxsize=1 << 17)
 def _index(term: str) -> int:
     return int.from_bytes(hashlib.blake2b(term.encode(), digest_size=4).digest(), "big")
 

@@ -1,5 +1,6 @@
-"""QdrantChunkIndex on qdrant-client local mode in a temporary directory: ranking, scoping,
-attribute filters, re-ingestion, hybrid fusion and persistence."""
+"""The chunk-index contract, run against both engines: `QdrantChunkIndex` (qdrant-client,
+whose local mode stands in for a Qdrant server here) and `EdgeChunkIndex` (the embedded
+engine): ranking, scoping, attribute filters, re-ingestion, hybrid fusion, persistence."""
 
 from __future__ import annotations
 
@@ -12,9 +13,24 @@ from typing import Any
 
 import pytest
 
+from storage.qdrant.edge_index import EdgeChunkIndex
 from storage.qdrant.index import Chunk, Hit, IndexLockedError, QdrantChunkIndex
 
 DENSE_SIZE = 4
+
+AnyIndex = QdrantChunkIndex | EdgeChunkIndex
+
+
+def open_index(engine: str, path: Path, dense_size: int | None = None) -> AnyIndex:
+    """An unstarted index of the given engine in `path`."""
+    if engine == "server":
+        return QdrantChunkIndex(path=path, dense_size=dense_size)
+    return EdgeChunkIndex(path=path, dense_size=dense_size)
+
+
+@pytest.fixture(params=["server", "embedded"])
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 def sparse(text: str) -> tuple[list[int], list[float]]:
@@ -31,23 +47,23 @@ def chunk(text: str, dense: list[float] | None = None) -> Chunk:
 
 
 @pytest.fixture
-async def index(tmp_path: Path) -> AsyncIterator[QdrantChunkIndex]:
-    chunk_index = QdrantChunkIndex(path=tmp_path / "lexical")
+async def index(engine: str, tmp_path: Path) -> AsyncIterator[AnyIndex]:
+    chunk_index = open_index(engine, tmp_path / "lexical")
     await chunk_index.start()
     yield chunk_index
     await chunk_index.close()
 
 
 @pytest.fixture
-async def hybrid_index(tmp_path: Path) -> AsyncIterator[QdrantChunkIndex]:
-    chunk_index = QdrantChunkIndex(path=tmp_path / "hybrid", dense_size=DENSE_SIZE)
+async def hybrid_index(engine: str, tmp_path: Path) -> AsyncIterator[AnyIndex]:
+    chunk_index = open_index(engine, tmp_path / "hybrid", DENSE_SIZE)
     await chunk_index.start()
     yield chunk_index
     await chunk_index.close()
 
 
 async def find(
-    index: QdrantChunkIndex,
+    index: AnyIndex,
     query: str,
     *,
     tenant: str = "t1",
@@ -67,7 +83,7 @@ async def test_collection_names(tmp_path: Path) -> None:
         QdrantChunkIndex()
 
 
-async def test_chunk_with_the_query_words_ranks_first(index: QdrantChunkIndex) -> None:
+async def test_chunk_with_the_query_words_ranks_first(index: AnyIndex) -> None:
     await index.upsert_file(
         "t1",
         "vs1",
@@ -95,7 +111,7 @@ async def test_chunk_with_the_query_words_ranks_first(index: QdrantChunkIndex) -
     assert [(hit.file_id, hit.chunk_index) for hit in top] == [("file-a", 1)]
 
 
-async def test_tenants_are_isolated(index: QdrantChunkIndex) -> None:
+async def test_tenants_are_isolated(index: AnyIndex) -> None:
     await index.upsert_file("t1", "vs1", "file-1", "one.txt", {}, [chunk("shared secret words")])
     await index.upsert_file("t2", "vs1", "file-2", "two.txt", {}, [chunk("shared secret words")])
     assert [hit.file_id for hit in await find(index, "secret", tenant="t1")] == ["file-1"]
@@ -106,7 +122,7 @@ async def test_tenants_are_isolated(index: QdrantChunkIndex) -> None:
     assert await index.count("t2", "vs1") == 0
 
 
-async def test_search_is_restricted_to_the_given_stores(index: QdrantChunkIndex) -> None:
+async def test_search_is_restricted_to_the_given_stores(index: AnyIndex) -> None:
     for store in ("vs1", "vs2", "vs3"):
         await index.upsert_file("t1", store, f"file-{store}", "f.txt", {}, [chunk("apple pie")])
     found = await find(index, "apple", stores=["vs1", "vs3"])
@@ -123,7 +139,7 @@ LIBRARY: dict[str, dict[str, Any]] = {
 
 
 @pytest.fixture
-async def library(index: QdrantChunkIndex) -> QdrantChunkIndex:
+async def library(index: AnyIndex) -> AnyIndex:
     for file_id, attributes in LIBRARY.items():
         text = f"annual report number {file_id}"
         await index.upsert_file("t1", "vs1", file_id, f"{file_id}.md", attributes, [chunk(text)])
@@ -181,7 +197,7 @@ def eq(key: str, value: Any, kind: str = "eq") -> dict[str, Any]:
     ],
 )
 async def test_attribute_filters(
-    library: QdrantChunkIndex, filters: dict[str, Any], expected: set[str]
+    library: AnyIndex, filters: dict[str, Any], expected: set[str]
 ) -> None:
     hits = await find(library, "annual report", filters=filters)
     assert {hit.file_id for hit in hits} == expected
@@ -206,13 +222,13 @@ async def test_attribute_filters(
     ],
 )
 async def test_malformed_filters_raise(
-    library: QdrantChunkIndex, filters: dict[str, Any], message: str
+    library: AnyIndex, filters: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(ValueError, match=message):
         await find(library, "report", filters=filters)
 
 
-async def test_deeply_nested_filters_are_refused(library: QdrantChunkIndex) -> None:
+async def test_deeply_nested_filters_are_refused(library: AnyIndex) -> None:
     filters: dict[str, Any] = eq("author", "ann")
     for _ in range(40):
         filters = {"type": "and", "filters": [filters]}
@@ -220,7 +236,7 @@ async def test_deeply_nested_filters_are_refused(library: QdrantChunkIndex) -> N
         await find(library, "report", filters=filters)
 
 
-async def test_attribute_keys_with_path_characters_stay_distinct(index: QdrantChunkIndex) -> None:
+async def test_attribute_keys_with_path_characters_stay_distinct(index: AnyIndex) -> None:
     await index.upsert_file("t1", "vs1", "dot", "d", {"a.b": 1}, [chunk("same words")])
     await index.upsert_file("t1", "vs1", "dash", "d", {"a-b": 1}, [chunk("same words")])
     await index.upsert_file("t1", "vs1", "nest", "d", {"a": {"b": 1}}, [chunk("same words")])
@@ -229,7 +245,7 @@ async def test_attribute_keys_with_path_characters_stay_distinct(index: QdrantCh
         assert [hit.file_id for hit in hits] == [file_id]
 
 
-async def test_reupsert_with_fewer_chunks_leaves_nothing_stale(index: QdrantChunkIndex) -> None:
+async def test_reupsert_with_fewer_chunks_leaves_nothing_stale(index: AnyIndex) -> None:
     old = [chunk(f"old chunk {n} pineapple") for n in range(5)]
     await index.upsert_file("t1", "vs1", "file", "v1.txt", {"v": 1}, old)
     await index.upsert_file("t1", "vs1", "file", "v1.txt", {"v": 1}, old)  # no duplicates
@@ -243,7 +259,7 @@ async def test_reupsert_with_fewer_chunks_leaves_nothing_stale(index: QdrantChun
     assert {(hit.filename, hit.attributes["v"]) for hit in hits} == {("v2.txt", 2)}
 
 
-async def test_delete_file_and_store(index: QdrantChunkIndex) -> None:
+async def test_delete_file_and_store(index: AnyIndex) -> None:
     await index.upsert_file("t1", "vs1", "f1", "a", {}, [chunk("kiwi"), chunk("kiwi two")])
     await index.upsert_file("t1", "vs1", "f2", "b", {}, [chunk("kiwi three")])
     await index.upsert_file("t1", "vs2", "f3", "c", {}, [chunk("kiwi four")])
@@ -256,7 +272,7 @@ async def test_delete_file_and_store(index: QdrantChunkIndex) -> None:
     assert [hit.file_id for hit in await find(index, "kiwi", stores=["vs2"])] == ["f3"]
 
 
-async def test_update_attributes_changes_filter_results(library: QdrantChunkIndex) -> None:
+async def test_update_attributes_changes_filter_results(library: AnyIndex) -> None:
     await library.update_attributes("t1", "vs1", "f1", {"author": "zoe", "topic": "birds"})
     assert {hit.file_id for hit in await find(library, "report", filters=eq("author", "ann"))} == {
         "f3"
@@ -279,7 +295,7 @@ async def test_update_attributes_changes_filter_results(library: QdrantChunkInde
     assert await library.file_chunks("t1", "vs1", "f1") == ["annual report number f1"]
 
 
-async def test_file_chunks_in_order_across_pages(index: QdrantChunkIndex) -> None:
+async def test_file_chunks_in_order_across_pages(index: AnyIndex) -> None:
     texts = [f"part {n}" for n in range(300)]
     await index.upsert_file("t1", "vs1", "long", "long.txt", {}, [chunk(t) for t in texts])
     assert await index.file_chunks("t1", "vs1", "long") == texts
@@ -287,7 +303,7 @@ async def test_file_chunks_in_order_across_pages(index: QdrantChunkIndex) -> Non
     assert await index.count("t1", "vs1") == 300
 
 
-async def test_vectors_are_checked(index: QdrantChunkIndex, hybrid_index: QdrantChunkIndex) -> None:
+async def test_vectors_are_checked(index: AnyIndex, hybrid_index: AnyIndex) -> None:
     with pytest.raises(ValueError, match="lexical only"):
         await index.upsert_file("t1", "vs1", "f", "f", {}, [chunk("x", [1.0, 0, 0, 0])])
     with pytest.raises(ValueError, match="dimensions"):
@@ -296,7 +312,7 @@ async def test_vectors_are_checked(index: QdrantChunkIndex, hybrid_index: Qdrant
         await index.search("t1", ["vs1"], ([1, 2], [1.0]), None, 5, None)
 
 
-async def hybrid_library(hybrid_index: QdrantChunkIndex) -> None:
+async def hybrid_library(hybrid_index: AnyIndex) -> None:
     await hybrid_index.upsert_file(
         "t1",
         "vs1",
@@ -324,7 +340,7 @@ async def hybrid_library(hybrid_index: QdrantChunkIndex) -> None:
     )
 
 
-async def test_hybrid_reciprocal_rank_fusion(hybrid_index: QdrantChunkIndex) -> None:
+async def test_hybrid_reciprocal_rank_fusion(hybrid_index: AnyIndex) -> None:
     await hybrid_library(hybrid_index)
     query_dense = [0.0, 1.0, 0.0, 0.0]
     hits = await hybrid_index.search("t1", ["vs1"], sparse("otter"), query_dense, 3, None)
@@ -346,7 +362,7 @@ async def test_hybrid_reciprocal_rank_fusion(hybrid_index: QdrantChunkIndex) -> 
     assert filtered == []
 
 
-async def test_hybrid_weighted_fusion(hybrid_index: QdrantChunkIndex) -> None:
+async def test_hybrid_weighted_fusion(hybrid_index: AnyIndex) -> None:
     await hybrid_library(hybrid_index)
     query_dense = [0.0, 1.0, 0.0, 0.0]
 
@@ -367,9 +383,9 @@ async def test_hybrid_weighted_fusion(hybrid_index: QdrantChunkIndex) -> None:
         await ranked((0.0, 0.0))
 
 
-async def test_index_survives_close_and_reopen(tmp_path: Path) -> None:
+async def test_index_survives_close_and_reopen(engine: str, tmp_path: Path) -> None:
     path = tmp_path / "persistent"
-    first = QdrantChunkIndex(path=path, dense_size=DENSE_SIZE)
+    first = open_index(engine, path, DENSE_SIZE)
     await first.start()
     await first.upsert_file(
         "t1", "vs1", "file", "keep.txt", {"n": 1}, [chunk("durable walnut", [1.0, 0, 0, 0])]
@@ -378,7 +394,7 @@ async def test_index_survives_close_and_reopen(tmp_path: Path) -> None:
     await first.close()
     await first.close()  # idempotent
 
-    again = QdrantChunkIndex(path=path, dense_size=DENSE_SIZE)
+    again = open_index(engine, path, DENSE_SIZE)
     await again.start()
     try:
         after = await again.search("t1", ["vs1"], sparse("walnut"), [1.0, 0, 0, 0], 5, eq("n", 1))
@@ -390,20 +406,20 @@ async def test_index_survives_close_and_reopen(tmp_path: Path) -> None:
 
 
 async def test_second_index_on_the_same_path_is_refused(
-    index: QdrantChunkIndex, tmp_path: Path
+    engine: str, index: AnyIndex, tmp_path: Path
 ) -> None:
-    second = QdrantChunkIndex(path=tmp_path / "lexical")
+    second = open_index(engine, tmp_path / "lexical")
     with pytest.raises(IndexLockedError, match="already open"):
         await second.start()
     await second.close()
     await index.close()
-    third = QdrantChunkIndex(path=tmp_path / "lexical")
+    third = open_index(engine, tmp_path / "lexical")
     await third.start()  # free again once the holder closed
     await third.close()
 
 
-async def test_calls_after_close_fail_clearly(tmp_path: Path) -> None:
-    closed = QdrantChunkIndex(path=tmp_path / "closed")
+async def test_calls_after_close_fail_clearly(engine: str, tmp_path: Path) -> None:
+    closed = open_index(engine, tmp_path / "closed")
     await closed.start()
     await closed.close()
     with pytest.raises(RuntimeError):
