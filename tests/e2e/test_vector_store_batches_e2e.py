@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 import openai
 import pytest
+from support.fake_backend import BackendThread
 from support.harness import Stack
-from support.vector_fixtures import BlobGate, stored_chunks, upload, wait_ingested, word
+from support.vector_fixtures import (
+    BlobGate,
+    private_stack,
+    stored_chunks,
+    upload,
+    wait_ingested,
+    word,
+)
 
 STATIC = {"type": "static", "static": {"max_chunk_size_tokens": 200, "chunk_overlap_tokens": 50}}
 
@@ -96,7 +106,18 @@ def test_batch_validation(client: openai.OpenAI) -> None:
     assert client.vector_stores.files.list(store.id).data == []  # nothing half-created
 
 
-def test_cancel_stops_the_files_not_yet_ingested(stack: Stack, client: openai.OpenAI) -> None:
+@pytest.fixture(scope="module")
+def one_worker(backend: BackendThread) -> Iterator[Stack]:
+    """A sidecar ingesting one file at a time (the default takes several at once)."""
+    with private_stack(f"{backend.url}/v1", ingest_concurrency="1") as made:
+        yield made
+
+
+def test_cancel_stops_the_files_not_yet_ingested(
+    one_worker: Stack, make_sdk: Callable[..., openai.OpenAI]
+) -> None:
+    stack = one_worker
+    client = make_sdk(stack.base_url, "sk-batch-cancel", max_retries=0)
     # Deterministic: the worker takes one job at a time, and the gate holds it inside
     # the job of `blocker` (see vector_fixtures.BlobGate) until released. The batch's
     # jobs are queued behind it, so none of its files can have been ingested when the
