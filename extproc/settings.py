@@ -162,6 +162,16 @@ class Settings(BaseSettings):
     def compaction_key_bytes(self) -> bytes | None:
         return None if self.compaction_key is None else _decoded(self.compaction_key)
 
+    def shared_state_warning(self) -> str | None:
+        """What to tell an operator whose sidecars share Redis but keep vectors apart."""
+        if self.redis_url and not self.qdrant_url:
+            return (
+                "Vector stores are indexed in this process's embedded engine: replicas "
+                "sharing this Redis serve everything else, but each sees only the chunks it "
+                "indexed itself. Set OPENRESPONSES_QDRANT_URL to share vector stores."
+            )
+        return None
+
     def extproc_ports(self) -> list[int]:
         """The ext_proc ports of the `workers` sidecar processes `run` starts."""
         return [self.extproc_port + i for i in range(self.workers)]

@@ -65,6 +65,8 @@ class Sidecar:
         s = self._settings
         self._tracing = configure_tracing()
         await self._redis.ping()  # fail at start, not on the first request
+        if (warning := s.shared_state_warning()) is not None:
+            log.warning(warning)
         self._embedder, dense_size = await self._embeddings()
         self._blobs = await open_blob_store(s.blob_url, s.data_dir.resolve(), s.s3_endpoint_url)
         self._stores = stores = await build_stores(
